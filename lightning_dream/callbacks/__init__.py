@@ -1,0 +1,6 @@
+"""Side effects of a run: logging, result files, figures."""
+
+from lightning_dream.callbacks.results import ResultWriter
+from lightning_dream.callbacks.step_logger import StepLogger
+
+__all__ = ["ResultWriter", "StepLogger"]

@@ -1,0 +1,45 @@
+"""Write one results.json per run, gathered from every rank, atomically, by rank 0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import Callback
+
+from lightning_dream.results import RESULTS_FILE, write_json_atomic
+from lightning_dream.strategies import gather_to_rank_zero
+
+
+def run_dir(trainer: pl.Trainer) -> Path:
+    """Where a run's results go: the logger's version folder, else the default root."""
+    return Path(trainer.log_dir or trainer.default_root_dir)
+
+
+class ResultWriter(Callback):
+    """Calls ``pl_module.job_results()`` on every rank and writes them, sorted by job, with the
+    experiment's ``result_format`` and resolved hyper-parameters."""
+
+    def __init__(self, filename: str = RESULTS_FILE):
+        self.filename = filename
+
+    def payload(self, trainer: pl.Trainer, pl_module: pl.LightningModule, jobs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "format": pl_module.result_format,
+            "experiment": type(pl_module).__name__,
+            "config": dict(pl_module.hparams),
+            "trainer": {
+                "world_size": trainer.world_size,
+                "precision": str(trainer.precision),
+                "global_step": trainer.global_step,
+            },
+            "jobs": sorted(jobs, key=lambda job: job["job"]),
+        }
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        gathered = gather_to_rank_zero(pl_module.job_results())
+        if trainer.is_global_zero:
+            jobs = [job for rank_jobs in gathered for job in rank_jobs]
+            path = write_json_atomic(run_dir(trainer) / self.filename, self.payload(trainer, pl_module, jobs))
+            pl_module.print(f"results: {path}")

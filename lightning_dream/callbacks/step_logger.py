@@ -1,0 +1,75 @@
+"""TensorBoard logging of soft-input optimisation: scalars per job, snapped text, softmax image.
+
+Scalars from every rank are gathered to rank 0 (loggers write only there), so a sharded run
+logs all its jobs.
+"""
+
+from __future__ import annotations
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import Callback
+from pytorch_lightning.loggers import TensorBoardLogger
+
+from lightning_dream.strategies import gather_to_rank_zero
+
+
+def softmax_figure(tokens: list[list[str]], weights: list[list[float]], positions: list[int], title: str):
+    """Horizontal bars of the top tokens' softmax weights, one panel per changeable position."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(positions), figsize=(2.2 * len(positions) + 1, 2.6), squeeze=False)
+    for ax, position, toks, ws in zip(axes[0], positions, tokens, weights):
+        ax.barh(range(len(toks))[::-1], ws, color="#4c72b0")
+        ax.set_yticks(range(len(toks))[::-1], toks, fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_title(f"pos {position}", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+class StepLogger(Callback):
+    def __init__(self, top_k: int = 5, image_jobs: int = 4):
+        self.top_k = top_k
+        self.image_jobs = image_jobs
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int) -> None:
+        record = pl_module.last_step
+        if record is None:
+            return
+        last = record.step == pl_module.num_iterations - 1
+        if record.step % pl_module.hparams.log_every == 0 or last:
+            rows = gather_to_rank_zero((record.job_ids, record.soft.float().cpu(), record.snapped.float().cpu()))
+            metrics = {"temperature": record.temperature}
+            for job_ids, soft, snapped in rows:
+                for job, s, h in zip(job_ids, soft.tolist(), snapped.tolist()):
+                    metrics[f"job_{job:03d}/soft_activation"] = s
+                    metrics[f"job_{job:03d}/snapped_activation"] = h
+            if trainer.logger is not None:
+                trainer.logger.log_metrics(metrics, step=record.step)
+        if record.step % pl_module.hparams.image_every == 0 or last:
+            self.log_views(trainer, pl_module, record)
+
+    def log_views(self, trainer: pl.Trainer, pl_module: pl.LightningModule, record) -> None:
+        """Snapped text of every job and the softmax image of the first few jobs."""
+        soft = pl_module.soft
+        probs = soft.probabilities(record.temperature).detach()
+        views = []
+        for row, job in enumerate(pl_module.local_jobs):
+            rows = (soft.row_job == row).nonzero()[:, 0]
+            top = probs[rows].topk(self.top_k, dim=-1)
+            tokens = [pl_module.tokenizer.convert_ids_to_tokens(ids.tolist()) for ids in top.indices]
+            views.append((job.index, pl_module.text(record.ids, row), list(job.change_positions), tokens, top.values.tolist()))
+        gathered = gather_to_rank_zero(views)
+        if not trainer.is_global_zero or not isinstance(trainer.logger, TensorBoardLogger):
+            return
+        writer = trainer.logger.experiment
+        for job, text, positions, tokens, weights in (v for rank_views in gathered for v in rank_views):
+            writer.add_text(f"job_{job:03d}/snapped_sentence", text, record.step)
+            if job < self.image_jobs:
+                title = f"job {job}, step {record.step}, T={record.temperature:.3g}"
+                writer.add_figure(f"job_{job:03d}/softmax_top_tokens", softmax_figure(tokens, weights, positions, title), record.step)

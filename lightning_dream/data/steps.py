@@ -1,0 +1,26 @@
+"""The "data" of an input-optimisation run: one batch per optimisation step.
+
+An iterable dataset, so Lightning does not insert a DistributedSampler: every rank runs every
+step on its own jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from torch.utils.data import DataLoader, IterableDataset
+
+
+class Steps(IterableDataset):
+    def __init__(self, num_steps: int):
+        self.num_steps = num_steps
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.num_steps))
+
+    def __len__(self) -> int:
+        return self.num_steps
+
+
+def step_loader(num_steps: int) -> DataLoader:
+    return DataLoader(Steps(num_steps), batch_size=None)

@@ -1,0 +1,85 @@
+"""Dream: gradient ascent on the soft input to maximise a neuron, a word's vector or a layer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from lightning_dream.errors import ConfigError
+from lightning_dream.experiments.jobs import Job, change_span, tokenize_sentence
+from lightning_dream.experiments.soft_input import SoftInputExperiment
+from lightning_dream.models.readout import ActivationTarget
+
+
+class Dream(SoftInputExperiment):
+    result_format = "lightning_dream.dream/1"
+
+    def __init__(
+        self,
+        sentences: list[str] | str = "i hate kickshaws .",
+        layer_id: int = 5,
+        neuron_ids: list[int] | int | None = 314,
+        word_id: int | None = 2,
+        target: Literal["neuron", "word", "layer"] = "neuron",
+        reduction: Literal["mean", "norm"] = "mean",
+        normalize: bool = False,
+        start_change: int | None = None,
+        end_change: int | None = None,
+        **kwargs,
+    ):
+        """
+        Args:
+            sentences: one sentence or a list; every sentence x neuron is one job.
+            layer_id: 0 = embedding output, k = output of block k.
+            neuron_ids: hidden unit(s) to maximise (``target: neuron``).
+            word_id: token position of the target ([CLS] = 0); unused for ``target: layer``.
+            target: a neuron, a word's whole vector, or the whole layer.
+            reduction: how a vector target becomes one number (mean or L2 norm).
+            normalize: divide the target by the norm of the word's (or layer's) vectors over all
+                layers, so growing every activation does not count; runs the whole encoder.
+            start_change: first position that may change (default 1, after [CLS]).
+            end_change: last position that may change, inclusive (default: before [SEP]).
+        """
+        super().__init__(**kwargs)
+        self.save_hyperparameters()
+        self.sentences = [sentences] if isinstance(sentences, str) else list(sentences)
+        if isinstance(neuron_ids, int):
+            neuron_ids = [neuron_ids]
+        if target == "neuron" and not neuron_ids:
+            raise ConfigError("target 'neuron' needs neuron_ids (a list of hidden units)")
+        if target != "layer" and word_id is None:
+            raise ConfigError(f"target {target!r} needs a word_id (token position, [CLS] = 0)")
+        self.neuron_ids = neuron_ids if target == "neuron" else [None]
+        self.target_kind = target
+        self.word_id = word_id if target != "layer" else None
+        self.span = (start_change, end_change)
+        self.jobs  # build and validate now, before any model work
+
+    def build_jobs(self) -> list[Job]:
+        if not self.sentences:
+            raise ConfigError("sentences is empty: give at least one sentence")
+        jobs = []
+        for sentence in self.sentences:
+            ids = tokenize_sentence(self.tokenizer, sentence)
+            start, end = change_span(ids, *self.span)
+            for neuron in self.neuron_ids:
+                target = ActivationTarget(self.hparams.layer_id, self.word_id, neuron, self.hparams.reduction)
+                target.validate(self.config.num_hidden_layers, self.config.hidden_size, len(ids))
+                jobs.append(Job(len(jobs), sentence, ids, start, end, target))
+        return jobs
+
+    @property
+    def depth(self) -> int:
+        return self.readout.num_layers if self.hparams.normalize else self.hparams.layer_id
+
+    def objective(self, hidden: Tensor, mask: Tensor) -> Tensor:
+        values = []
+        for row, job in enumerate(self.local_jobs):
+            value = job.target.scalar(hidden[job.target.layer, row], mask[row])
+            if self.hparams.normalize:
+                states = hidden[:, row] if job.target.position is None else hidden[:, row, job.target.position]
+                value = value / states.norm()
+            values.append(value)
+        return torch.stack(values)

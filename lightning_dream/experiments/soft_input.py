@@ -1,0 +1,253 @@
+"""The shared loop of every experiment that optimises the soft input.
+
+A subclass says which jobs to run (``build_jobs``) and what to maximise (``objective``);
+this class owns the soft tokens, temperature schedule, snapped evaluation, bookkeeping,
+checkpoint state and per-job results. Dream, Reconstruct and DreamMLM are small on top of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import Callback
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from lightning_dream.data.steps import step_loader
+from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.experiments.jobs import Job, JobTracker, batch_jobs
+from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
+from lightning_dream.models.readout import EncoderReadout
+from lightning_dream.models.schedules import TemperatureSchedule
+from lightning_dream.models.soft_tokens import Init, SoftTokens
+from lightning_dream.strategies import shard
+
+
+@dataclass
+class StepRecord:
+    """What one optimisation step produced for this rank's jobs (read by the callbacks)."""
+
+    step: int
+    temperature: float
+    job_ids: list[int]
+    ids: Tensor
+    soft: Tensor
+    snapped: Tensor
+
+
+class SoftInputExperiment(pl.LightningModule):
+    result_format: ClassVar[str] = "lightning_dream.soft_input/1"
+
+    def __init__(
+        self,
+        model: str = "minilm-l6",
+        num_iterations: int = 3000,
+        lr: float = 0.1,
+        optimizer: Literal["adam", "sgd"] = "adam",
+        start_temp: float = 2.0,
+        end_temp: float = 0.1,
+        anneal: Literal["constant", "exponential", "linear"] = "exponential",
+        warmup: int = 200,
+        gumbel: bool = False,
+        init: Init = "sentence",
+        confidence: float = 0.9,
+        seed: int = 0,
+        snapshot_every: int = 10,
+        log_every: int = 10,
+        image_every: int = 200,
+    ):
+        """
+        Args:
+            model: embedded name (``minilm-l6``), local folder or hub name of the encoder.
+            num_iterations: optimisation steps of every job.
+            lr: learning rate of the token logits.
+            optimizer: ``adam`` or ``sgd``.
+            start_temp: softmax temperature at the start (kept during ``warmup`` steps).
+            end_temp: temperature reached at the last step.
+            anneal: how the temperature moves from start to end.
+            warmup: steps at ``start_temp`` before annealing.
+            gumbel: add Gumbel noise to the logits (the Gumbel-softmax relaxation).
+            init: ``sentence`` (logits peaked on the sentence's tokens), ``random_tokens``
+                (peaked on random tokens) or ``uniform`` (random logits).
+            confidence: softmax mass (at T=1) of the initial token, for the peaked inits.
+            seed: seed of every random choice; job ``j`` draws from its own stream.
+            snapshot_every: record tokens and activations every k steps in the results.
+            log_every: log scalars to TensorBoard every k steps.
+            image_every: log the softmax-weights image and snapped text every k steps.
+        """
+        super().__init__()
+        check_positive("num_iterations", num_iterations)
+        check_positive("lr", lr)
+        if not 0 < confidence < 1:
+            raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1")
+        for name, value in (("snapshot_every", snapshot_every), ("log_every", log_every), ("image_every", image_every)):
+            check_positive(name, value)
+        self.schedule = TemperatureSchedule(start_temp, end_temp, num_iterations, warmup, anneal)
+        self.model_name = model
+        self.config = load_config(model)
+        self.tokenizer = load_tokenizer(model)
+        self.num_iterations = num_iterations
+        self.strict_loading = False  # the frozen encoder is not in checkpoints
+        self.readout: EncoderReadout | None = None
+        self.soft: SoftTokens | None = None
+        self.tracker = JobTracker()
+        self.last_step: StepRecord | None = None
+
+    # -- what subclasses provide -------------------------------------------------------------
+    def build_jobs(self) -> list[Job]:
+        raise NotImplementedError
+
+    def objective(self, hidden: Tensor, mask: Tensor) -> Tensor:
+        """Per-job value to maximise from stacked hidden states (depth+1, jobs, L, H)."""
+        raise NotImplementedError
+
+    @property
+    def depth(self) -> int:
+        """How many blocks the objective needs."""
+        return max(job.target.layer for job in self.local_jobs)
+
+    def prepare_targets(self) -> None:
+        """Hook for targets that need the model (stored activations); called once per rank."""
+
+    # -- model and jobs ----------------------------------------------------------------------
+    @property
+    def jobs(self) -> list[Job]:
+        if not hasattr(self, "_jobs"):
+            self._jobs = self.build_jobs()
+            if not self._jobs:
+                raise ConfigError("no jobs: give at least one sentence and target")
+        return self._jobs
+
+    def configure_model(self) -> None:
+        if self.readout is not None:
+            return
+        world = self.trainer.world_size if self._trainer is not None else 1
+        rank = self.trainer.global_rank if self._trainer is not None else 0
+        self.local_jobs = [self.jobs[i] for i in shard(len(self.jobs), rank, world)]
+        self.readout = EncoderReadout(load_encoder(self.model_name))
+        ids, mask, change = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
+        self.register_buffer("attention_mask", mask, persistent=False)
+        self.soft = SoftTokens(
+            ids,
+            change,
+            self.readout.word_embeddings.shape[0],
+            [job.index for job in self.local_jobs],
+            seed=self.hparams.seed,
+            init=self.hparams.init,
+            confidence=self.hparams.confidence,
+            special_ids=torch.tensor(self.tokenizer.all_special_ids),
+        )
+        self.prepare_targets()
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        optimizer = torch.optim.Adam if self.hparams.optimizer == "adam" else torch.optim.SGD
+        return optimizer(self.soft.parameters(), lr=self.hparams.lr)
+
+    def train_dataloader(self) -> DataLoader:
+        return step_loader(self.num_iterations)
+
+    def configure_callbacks(self) -> list[Callback]:
+        from lightning_dream.callbacks import ResultWriter, StepLogger
+
+        return [StepLogger(), ResultWriter()]
+
+    # -- the loop ----------------------------------------------------------------------------
+    def evaluate(self, step: int, temperature: float) -> tuple[Tensor, Tensor, Tensor]:
+        """(soft value with grad, snapped value, snapped ids) of every local job."""
+        noise = self.soft.gumbel_noise(step) if self.hparams.gumbel else None
+        embeds = self.soft.embeds(self.readout.word_embeddings, temperature, noise)
+        soft = self.objective(self.readout.hidden_states(self.attention_mask, self.depth, inputs_embeds=embeds), self.attention_mask)
+        with torch.no_grad():
+            ids = self.soft.snapped_ids()
+            snapped = self.objective(self.readout.hidden_states(self.attention_mask, self.depth, input_ids=ids), self.attention_mask)
+        return soft, snapped, ids
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> int | None:
+        if self.global_step >= self.num_iterations:  # resumed epochs restart their iterator
+            self.trainer.should_stop = True
+            return -1
+        return None
+
+    def training_step(self, batch: Any, batch_idx: int) -> Tensor:
+        step = self.global_step
+        temperature = self.schedule(step)
+        soft, snapped, ids = self.evaluate(step, temperature)
+        loss = -soft
+        record = None
+        if step % self.hparams.snapshot_every == 0 or step == self.num_iterations - 1:
+            record = {
+                "temperature": temperature,
+                "ids": ids.cpu(),
+                "soft": soft.detach().float().cpu(),
+                "snapped": snapped.float().cpu(),
+                "loss": loss.detach().float().cpu(),
+            }
+        self.tracker.update(step, ids, snapped, record)
+        self.last_step = StepRecord(step, temperature, [j.index for j in self.local_jobs], ids, soft.detach(), snapped)
+        return loss.sum()
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("readout.")}
+        checkpoint["job_tracker"] = self.tracker.state_dict()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.tracker.load_state_dict(checkpoint["job_tracker"])
+
+    # -- results -----------------------------------------------------------------------------
+    def tokens(self, ids: Tensor, row: int) -> list[str]:
+        return self.tokenizer.convert_ids_to_tokens(ids[row, : len(self.local_jobs[row].input_ids)].tolist())
+
+    def text(self, ids: Tensor, row: int) -> str:
+        return self.tokenizer.decode(ids[row, 1 : len(self.local_jobs[row].input_ids) - 1].tolist())
+
+    @torch.no_grad()
+    def final_snapped(self) -> tuple[Tensor, Tensor]:
+        """Tokens after the last step and their value (also offered to the best-so-far)."""
+        ids = self.soft.snapped_ids()
+        value = self.objective(self.readout.hidden_states(self.attention_mask, self.depth, input_ids=ids), self.attention_mask)
+        self.tracker.update(self.global_step, ids, value, None)
+        return ids.cpu(), value.float().cpu()
+
+    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> dict[str, Any]:
+        """One job's entry in results.json; subclasses add their own fields."""
+        t = self.tracker
+        snapshots = [
+            {
+                "step": s["step"],
+                "temperature": s["temperature"],
+                "tokens": self.tokens(s["ids"], row),
+                "soft_activation": float(s["soft"][row]),
+                "snapped_activation": float(s["snapped"][row]),
+                "loss": float(s["loss"][row]),
+            }
+            for s in t.snapshots
+        ]
+        return {
+            "job": job.index,
+            **job.info,
+            "layer_id": job.target.layer,
+            "word_id": job.target.position,
+            "neuron_id": job.target.neuron,
+            "reduction": job.target.reduction,
+            "start_change": job.start_change,
+            "end_change": job.end_change,
+            "sentence": job.sentence,
+            "start_sentence": self.text(t.start_ids, row),
+            "start_tokens": self.tokens(t.start_ids, row),
+            "start_activation": float(t.start_value[row]),
+            "final_sentence": self.text(final, row),
+            "final_tokens": self.tokens(final, row),
+            "final_activation": float(final_value[row]),
+            "best_sentence": self.text(t.best_ids, row),
+            "best_tokens": self.tokens(t.best_ids, row),
+            "best_activation": float(t.best_value[row]),
+            "snapshots": snapshots,
+        }
+
+    def job_results(self) -> list[dict[str, Any]]:
+        final, value = self.final_snapped()
+        return [self.job_result(row, job, final, value) for row, job in enumerate(self.local_jobs)]

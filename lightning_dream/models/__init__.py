@@ -1,0 +1,1 @@
+"""The model side: loading, activation readout, soft inputs, temperature schedules."""

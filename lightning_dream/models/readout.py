@@ -1,0 +1,112 @@
+"""Activation readout: run an encoder only as deep as the target needs.
+
+Layer vocabulary (the same in every experiment, config and result file): layer ``0`` is the
+embedding output, layer ``k >= 1`` the output of transformer block ``k`` -- the index into
+``hidden_states`` in transformers. Position ``0`` is ``[CLS]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+from transformers import PreTrainedModel
+
+from lightning_dream.errors import ConfigError, check_range
+
+Reduction = Literal["mean", "norm"]
+
+
+@dataclass(frozen=True)
+class ActivationTarget:
+    """What is read out: a neuron at (layer, position), a word's vector, or a whole layer.
+
+    ``position=None`` means the whole layer, ``neuron=None`` the whole vector. Scalar
+    objectives reduce vectors with ``reduction`` (mean or L2 norm).
+    """
+
+    layer: int
+    position: int | None = None
+    neuron: int | None = None
+    reduction: Reduction = "mean"
+
+    def validate(self, num_layers: int, hidden_size: int, seq_len: int | None = None) -> None:
+        check_range("layer_id", self.layer, 0, num_layers)
+        if self.neuron is not None:
+            check_range("neuron_id", self.neuron, 0, hidden_size - 1)
+            if self.position is None:
+                raise ConfigError("a neuron target needs a word_id (position)")
+        if self.position is not None and seq_len is not None:
+            check_range("word_id", self.position, 0, seq_len - 1)
+
+    def value(self, hidden: Tensor, mask: Tensor) -> Tensor:
+        """The raw target of one job from its layer matrix ``hidden`` (L, H) and ``mask`` (L,)."""
+        if self.position is None:
+            return hidden[mask.bool()]
+        vector = hidden[self.position]
+        return vector if self.neuron is None else vector[self.neuron]
+
+    def scalar(self, hidden: Tensor, mask: Tensor) -> Tensor:
+        """The target reduced to one number (what dreaming maximises)."""
+        value = self.value(hidden, mask)
+        if value.dim() == 0:
+            return value
+        return value.mean() if self.reduction == "mean" else value.norm()
+
+
+def block_list(model: PreTrainedModel) -> tuple[nn.Module, str]:
+    """(owner, attribute) of the ModuleList of transformer blocks of a BERT-like encoder."""
+    base = model.base_model
+    for owner_name in ("encoder", "transformer"):
+        owner = getattr(base, owner_name, None)
+        if isinstance(getattr(owner, "layer", None), nn.ModuleList):
+            return owner, "layer"
+    raise ConfigError(f"{type(model).__name__} has no list of transformer blocks to truncate (BERT-like encoders only)")
+
+
+@contextmanager
+def truncated(model: PreTrainedModel, depth: int) -> Iterator[PreTrainedModel]:
+    """Temporarily keep only the first ``depth`` blocks (parameters shared, nothing copied)."""
+    owner, attr = block_list(model)
+    blocks = getattr(owner, attr)
+    setattr(owner, attr, nn.ModuleList(list(blocks)[:depth]))
+    try:
+        yield model
+    finally:
+        setattr(owner, attr, blocks)
+
+
+class EncoderReadout(nn.Module):
+    """Hidden states of a frozen encoder from token ids or from input embeddings, truncated."""
+
+    def __init__(self, model: PreTrainedModel):
+        super().__init__()
+        self.model = model
+        self.num_layers = len(getattr(*block_list(model)))
+        self.hidden_size = model.config.hidden_size
+
+    @property
+    def word_embeddings(self) -> Tensor:
+        return self.model.get_input_embeddings().weight
+
+    def hidden_states(
+        self,
+        attention_mask: Tensor,
+        depth: int,
+        input_ids: Tensor | None = None,
+        inputs_embeds: Tensor | None = None,
+    ) -> Tensor:
+        """Stacked hidden states of layers ``0..depth``: shape (depth + 1, batch, L, H)."""
+        if inputs_embeds is None:
+            inputs_embeds = self.model.get_input_embeddings()(input_ids)
+        with truncated(self.model, depth):
+            out = self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask, output_hidden_states=True)
+        return torch.stack(out.hidden_states)
+
+    def layer(self, attention_mask: Tensor, layer: int, **inputs: Tensor | None) -> Tensor:
+        """The output of one layer, (batch, L, H), running only the blocks below it."""
+        return self.hidden_states(attention_mask, layer, **inputs)[layer]

@@ -1,0 +1,40 @@
+"""Temperature of the softmax-relaxed input as a function of the optimisation step."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from lightning_dream.errors import ConfigError, check_positive
+
+
+@dataclass(frozen=True)
+class TemperatureSchedule:
+    """``start_temp`` for ``warmup`` steps, then annealed to ``end_temp`` at ``num_steps``.
+
+    ``exponential`` anneals geometrically (equal ratios per step), ``linear`` arithmetically,
+    ``constant`` stays at ``start_temp``.
+    """
+
+    start_temp: float = 2.0
+    end_temp: float = 0.1
+    num_steps: int = 3000
+    warmup: int = 200
+    kind: Literal["constant", "exponential", "linear"] = "exponential"
+
+    def __post_init__(self) -> None:
+        check_positive("start_temp", self.start_temp)
+        check_positive("end_temp", self.end_temp)
+        check_positive("num_iterations", self.num_steps)
+        if self.warmup < 0:
+            raise ConfigError(f"warmup={self.warmup} must be >= 0")
+
+    def __call__(self, step: int) -> float:
+        if self.kind == "constant" or step <= self.warmup:
+            return self.start_temp
+        span = max(self.num_steps - 1 - self.warmup, 1)
+        progress = min((step - self.warmup) / span, 1.0)
+        if self.kind == "linear":
+            return self.start_temp + (self.end_temp - self.start_temp) * progress
+        return self.start_temp * math.exp(progress * math.log(self.end_temp / self.start_temp))
