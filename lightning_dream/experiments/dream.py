@@ -14,7 +14,7 @@ from lightning_dream.models.readout import ActivationTarget
 
 
 class Dream(SoftInputExperiment):
-    result_format = "lightning_dream.dream/1"
+    result_format = "lightning_dream.dream/2"  # /2: snapshots carry softmax_top (see SoftInputExperiment)
 
     def __init__(
         self,

@@ -39,7 +39,10 @@ class StepRecord:
 
 
 class SoftInputExperiment(pl.LightningModule):
-    result_format: ClassVar[str] = "lightning_dream.soft_input/1"
+    #: /2: snapshots carry ``softmax_top`` (the annealing view's top tokens per changeable position)
+    result_format: ClassVar[str] = "lightning_dream.soft_input/2"
+    #: how many of the softmax's top tokens each snapshot keeps per changeable position
+    snapshot_top_k: ClassVar[int] = 8
 
     def __init__(
         self,
@@ -178,12 +181,15 @@ class SoftInputExperiment(pl.LightningModule):
         loss = -soft
         record = None
         if step % self.hparams.snapshot_every == 0 or step == self.num_iterations - 1:
+            top = self.soft.probabilities(temperature).detach().topk(self.snapshot_top_k, dim=-1)
             record = {
                 "temperature": temperature,
                 "ids": ids.cpu(),
                 "soft": soft.detach().float().cpu(),
                 "snapped": snapped.float().cpu(),
                 "loss": loss.detach().float().cpu(),
+                "top_ids": top.indices.cpu(),
+                "top_weights": top.values.float().cpu(),
             }
         self.tracker.update(step, ids, snapped, record)
         self.last_step = StepRecord(step, temperature, [j.index for j in self.local_jobs], ids, soft.detach(), snapped)
@@ -212,6 +218,18 @@ class SoftInputExperiment(pl.LightningModule):
         self.tracker.update(self.global_step, ids, value, None)
         return ids.cpu(), value.float().cpu()
 
+    def softmax_top(self, snapshot: dict[str, Any], row: int) -> list[dict[str, Any]]:
+        """The snapshot's top softmax tokens and weights at each of the job's changeable positions."""
+        rows = (self.soft.row_job == row).nonzero()[:, 0].tolist()
+        return [
+            {
+                "position": position,
+                "tokens": self.tokenizer.convert_ids_to_tokens(snapshot["top_ids"][r].tolist()),
+                "weights": [round(w, 5) for w in snapshot["top_weights"][r].tolist()],
+            }
+            for position, r in zip(self.local_jobs[row].change_positions, rows)
+        ]
+
     def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> dict[str, Any]:
         """One job's entry in results.json; subclasses add their own fields."""
         t = self.tracker
@@ -223,6 +241,7 @@ class SoftInputExperiment(pl.LightningModule):
                 "soft_activation": float(s["soft"][row]),
                 "snapped_activation": float(s["snapped"][row]),
                 "loss": float(s["loss"][row]),
+                "softmax_top": self.softmax_top(s, row),
             }
             for s in t.snapshots
         ]
