@@ -13,7 +13,8 @@ from lightning_dream.strategies import gather_to_rank_zero
 
 
 def run_dir(trainer: pl.Trainer) -> Path:
-    """Where a run's results go: the logger's version folder, else the default root."""
+    """Where a run's results go: the logger's version folder, else the default root.
+    Every rank must call it (the trainer broadcasts the folder)."""
     return Path(trainer.log_dir or trainer.default_root_dir)
 
 
@@ -39,7 +40,8 @@ class ResultWriter(Callback):
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         gathered = gather_to_rank_zero(pl_module.job_results())
+        directory = run_dir(trainer)  # a collective call: every rank asks
         if trainer.is_global_zero:
             jobs = [job for rank_jobs in gathered for job in rank_jobs]
-            path = write_json_atomic(run_dir(trainer) / self.filename, self.payload(trainer, pl_module, jobs))
+            path = write_json_atomic(directory / self.filename, self.payload(trainer, pl_module, jobs))
             pl_module.print(f"results: {path}")

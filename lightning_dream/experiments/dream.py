@@ -43,7 +43,6 @@ class Dream(SoftInputExperiment):
             end_change: last position that may change, inclusive (default: before [SEP]).
         """
         super().__init__(**kwargs)
-        self.save_hyperparameters()
         self.sentences = [sentences] if isinstance(sentences, str) else list(sentences)
         if isinstance(neuron_ids, int):
             neuron_ids = [neuron_ids]
@@ -79,7 +78,7 @@ class Dream(SoftInputExperiment):
         for row, job in enumerate(self.local_jobs):
             value = job.target.scalar(hidden[job.target.layer, row], mask[row])
             if self.hparams.normalize:
-                states = hidden[:, row] if job.target.position is None else hidden[:, row, job.target.position]
+                states = hidden[:, row, mask[row].bool()] if job.target.position is None else hidden[:, row, job.target.position]
                 value = value / states.norm()
             values.append(value)
         return torch.stack(values)

@@ -82,6 +82,7 @@ class SoftInputExperiment(pl.LightningModule):
             image_every: log the softmax-weights image and snapped text every k steps.
         """
         super().__init__()
+        self.save_hyperparameters()  # collects the subclass's arguments too (Lightning walks the __init__ frames)
         check_positive("num_iterations", num_iterations)
         check_positive("lr", lr)
         if not 0 < confidence < 1:

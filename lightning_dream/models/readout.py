@@ -103,9 +103,10 @@ class EncoderReadout(nn.Module):
         """Stacked hidden states of layers ``0..depth``: shape (depth + 1, batch, L, H)."""
         if inputs_embeds is None:
             inputs_embeds = self.model.get_input_embeddings()(input_ids)
-        with truncated(self.model, depth):
+        # transformers records hidden states per block, so layer 0 alone still needs one block
+        with truncated(self.model, max(depth, 1)):
             out = self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask, output_hidden_states=True)
-        return torch.stack(out.hidden_states)
+        return torch.stack(out.hidden_states[: depth + 1])
 
     def layer(self, attention_mask: Tensor, layer: int, **inputs: Tensor | None) -> Tensor:
         """The output of one layer, (batch, L, H), running only the blocks below it."""

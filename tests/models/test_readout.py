@@ -1,0 +1,43 @@
+import pytest
+import torch
+
+from lightning_dream.errors import ConfigError
+from lightning_dream.models.loading import load_encoder, load_tokenizer
+from lightning_dream.models.readout import ActivationTarget, EncoderReadout
+
+
+@pytest.fixture(scope="module")
+def readout():
+    return EncoderReadout(load_encoder("minilm-l6"))
+
+
+def test_truncated_forward_equals_the_full_models_hidden_states(readout):
+    enc = load_tokenizer("minilm-l6")(["the cat sat on the mat .", "hello"], padding=True, return_tensors="pt")
+    full = readout.model(**enc, output_hidden_states=True).hidden_states
+    for depth in (0, 2, 6):
+        part = readout.hidden_states(enc["attention_mask"], depth, input_ids=enc["input_ids"])
+        assert part.shape[0] == depth + 1
+        torch.testing.assert_close(part[depth], full[depth], atol=1e-5, rtol=1e-5)
+    assert len(readout.model.encoder.layer) == 6  # blocks restored after truncation
+
+
+def test_target_values():
+    hidden = torch.arange(12.0).view(3, 4)
+    mask = torch.tensor([1, 1, 0])
+    assert ActivationTarget(1, 1, 2).scalar(hidden, mask) == 6.0
+    assert ActivationTarget(1, 0, None, "mean").scalar(hidden, mask) == 1.5
+    assert torch.isclose(ActivationTarget(1, 0, None, "norm").scalar(hidden, mask), torch.tensor(14.0).sqrt())
+    assert ActivationTarget(1, None).value(hidden, mask).shape == (2, 4)
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        (ActivationTarget(7, 1, 0), "layer_id=7 is out of range: allowed 0..6"),
+        (ActivationTarget(2, 1, 384), "neuron_id=384 is out of range: allowed 0..383"),
+        (ActivationTarget(2, 9, 0), "word_id=9 is out of range: allowed 0..4"),
+    ],
+)
+def test_out_of_range_targets_name_value_and_range(target, message):
+    with pytest.raises(ConfigError, match=message):
+        target.validate(num_layers=6, hidden_size=384, seq_len=5)
