@@ -17,9 +17,14 @@ from pytorch_lightning.cli import LightningCLI
 import lightning_dream.experiments  # noqa: F401  (registers the experiment classes)
 import lightning_dream.strategies  # noqa: F401  (registers the job_sharding strategy)
 from lightning_dream.errors import ConfigError
+from lightning_dream.report import report
 
 #: name -> typed function; other modules add their commands here.
-EXTRA_COMMANDS: dict[str, Callable] = {}
+EXTRA_COMMANDS: dict[str, Callable] = {
+    "report": report,
+}
+#: short spellings of the extra commands' options (``report RUN_DIR -o out.html``)
+SHORT_OPTIONS: dict[str, str] = {"-o": "--output"}
 
 
 def lightning_cli(args: list[str] | None = None, run: bool = True) -> LightningCLI:
@@ -37,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     words = sys.argv[1:] if argv is None else argv
     try:
         if words and words[0] in EXTRA_COMMANDS:
-            auto_cli(EXTRA_COMMANDS[words[0]], args=words[1:])
+            auto_cli(EXTRA_COMMANDS[words[0]], args=[SHORT_OPTIONS.get(w, w) for w in words[1:]])
         else:
             lightning_cli(argv)
     except ConfigError as err:

@@ -15,12 +15,17 @@ RESULTS_FILE = "results.json"
 
 def write_json_atomic(path: str | Path, payload: Any) -> Path:
     """Write to a temporary file beside ``path`` and rename it over: readers never see half a file."""
+    return write_text_atomic(path, json.dumps(payload, indent=1))
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Any text file (a report page) written the same way as the result files."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=1)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

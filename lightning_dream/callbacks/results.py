@@ -45,3 +45,7 @@ class ResultWriter(Callback):
             jobs = [job for rank_jobs in gathered for job in rank_jobs]
             path = write_json_atomic(directory / self.filename, self.payload(trainer, pl_module, jobs))
             pl_module.print(f"results: {path}")
+
+    def on_predict_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Experiments that only read the model (attention, factorisation) write the same way."""
+        self.on_train_end(trainer, pl_module)

@@ -15,21 +15,13 @@ from lightning_dream.strategies import gather_to_rank_zero
 
 
 def softmax_figure(tokens: list[list[str]], weights: list[list[float]], positions: list[int], title: str):
-    """Horizontal bars of the top tokens' softmax weights, one panel per changeable position."""
-    import matplotlib
+    """Horizontal bars of the top tokens' softmax weights, one panel per changeable position
+    (drawn like the report's annealing view)."""
+    from lightning_dream.report.blocks import BarPanel, BarPanels
+    from lightning_dream.report.mpl import bar_panels
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(positions), figsize=(2.2 * len(positions) + 1, 2.6), squeeze=False)
-    for ax, position, toks, ws in zip(axes[0], positions, tokens, weights):
-        ax.barh(range(len(toks))[::-1], ws, color="#4c72b0")
-        ax.set_yticks(range(len(toks))[::-1], toks, fontsize=8)
-        ax.set_xlim(0, 1)
-        ax.set_title(f"pos {position}", fontsize=9)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    panels = [BarPanel(f"pos {p}", toks, ws) for p, toks, ws in zip(positions, tokens, weights)]
+    return bar_panels(BarPanels(title, panels, "softmax weight", max_value=1.0))
 
 
 class StepLogger(Callback):

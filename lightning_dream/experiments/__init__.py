@@ -1,6 +1,8 @@
 """One LightningModule per experiment; LightningCLI selects them by class name."""
 
+from lightning_dream.experiments.attention import SentenceAttention
 from lightning_dream.experiments.dream import Dream
+from lightning_dream.experiments.factorize import FactorizeActivations
 from lightning_dream.experiments.soft_input import SoftInputExperiment
 
-__all__ = ["Dream", "SoftInputExperiment"]
+__all__ = ["SentenceAttention", "FactorizeActivations", "Dream", "SoftInputExperiment"]

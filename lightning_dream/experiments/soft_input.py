@@ -154,9 +154,9 @@ class SoftInputExperiment(pl.LightningModule):
         return step_loader(self.num_iterations)
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import ResultWriter, StepLogger
+        from lightning_dream.callbacks import FigureLogger, ResultWriter, StepLogger
 
-        return [StepLogger(), ResultWriter()]
+        return [StepLogger(), ResultWriter(), FigureLogger()]
 
     # -- the loop ----------------------------------------------------------------------------
     def evaluate(self, step: int, temperature: float) -> tuple[Tensor, Tensor, Tensor]:

@@ -1,0 +1,58 @@
+"""Which views each experiment's results support, by the ``format`` in the result file.
+
+A format is ``lightning_dream.<experiment>/<version>``. Views read fields defensively: an older
+version missing a field gets a note saying so, and a newer version than listed here gets a note
+that this report may not show everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lightning_dream.report import attention, dream, factorize
+from lightning_dream.report.blocks import Note, Section
+from lightning_dream.report.common import MissingFields
+
+View = Callable[[dict[str, Any]], list[Section]]
+
+#: experiment -> (newest version understood, its views)
+VIEWS: dict[str, tuple[int, tuple[View, ...]]] = {
+    "dream": (2, (dream.dream_process, dream.annealing)),
+    "soft_input": (2, (dream.dream_process, dream.annealing)),
+    "attention": (1, (attention.attention,)),
+    "factorize": (1, (factorize.factorize,)),
+}
+
+
+def parse_format(fmt: str) -> tuple[str, int]:
+    """('dream', 2) from 'lightning_dream.dream/2'; ('', 0) for anything else."""
+    name, _, version = fmt.partition("/")
+    if not name.startswith("lightning_dream.") or not version.isdigit():
+        return "", 0
+    return name.removeprefix("lightning_dream."), int(version)
+
+
+def known_formats() -> str:
+    return ", ".join(f"lightning_dream.{name}/{version}" for name, (version, _) in sorted(VIEWS.items()))
+
+
+def render_views(result: dict[str, Any]) -> list[Section]:
+    """Every section the result supports; problems become warning notes, never exceptions."""
+    fmt = str(result.get("format"))
+    name, version = parse_format(fmt)
+    if name not in VIEWS:
+        return [Section("unknown", "No view for these results", [Note(f"format {fmt!r} is not one this report knows ({known_formats()})", "warning")])]
+    newest, views = VIEWS[name]
+    sections = []
+    if version > newest:
+        sections.append(Section("format", "Newer results", [Note(f"format {fmt!r} is newer than this report understands (up to /{newest}): some fields may not be shown", "warning")]))
+    if not isinstance(result.get("jobs", []), list) or not result.get("jobs"):
+        return sections + [Section("empty", "No jobs", [Note(f"the result file ({fmt}) holds no jobs", "warning")])]
+    for view in views:
+        try:
+            sections += view(result)
+        except (MissingFields, KeyError, TypeError, IndexError) as err:
+            detail = err if isinstance(err, MissingFields) else f"{type(err).__name__}: {err}"
+            sections.append(Section(view.__name__.replace("_", "-"), view.__name__.replace("_", " "), [Note(f"cannot show this view: {detail} (partially written or older results?)", "warning")]))
+    return sections
