@@ -15,6 +15,7 @@ import torch
 from pytorch_lightning.callbacks import Callback
 from torch import Tensor
 from torch.utils.data import DataLoader
+from transformers import PreTrainedModel
 
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError, check_positive
@@ -116,6 +117,10 @@ class SoftInputExperiment(pl.LightningModule):
     def prepare_targets(self) -> None:
         """Hook for targets that need the model (stored activations); called once per rank."""
 
+    def load_model(self) -> PreTrainedModel:
+        """The frozen model the readout runs (an encoder; DreamMLM loads a masked LM)."""
+        return load_encoder(self.model_name)
+
     # -- model and jobs ----------------------------------------------------------------------
     @property
     def jobs(self) -> list[Job]:
@@ -131,7 +136,7 @@ class SoftInputExperiment(pl.LightningModule):
         world = self.trainer.world_size if self._trainer is not None else 1
         rank = self.trainer.global_rank if self._trainer is not None else 0
         self.local_jobs = [self.jobs[i] for i in shard(len(self.jobs), rank, world)]
-        self.readout = EncoderReadout(load_encoder(self.model_name))
+        self.readout = EncoderReadout(self.load_model())
         ids, mask, change = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
         self.register_buffer("attention_mask", mask, persistent=False)
         self.soft = SoftTokens(

@@ -105,7 +105,8 @@ class EncoderReadout(nn.Module):
             inputs_embeds = self.model.get_input_embeddings()(input_ids)
         # transformers records hidden states per block, so layer 0 alone still needs one block
         with truncated(self.model, max(depth, 1)):
-            out = self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask, output_hidden_states=True)
+            # the base model: a masked LM's head would score every position for nothing
+            out = self.model.base_model(inputs_embeds=inputs_embeds, attention_mask=attention_mask, output_hidden_states=True)
         return torch.stack(out.hidden_states[: depth + 1])
 
     def layer(self, attention_mask: Tensor, layer: int, **inputs: Tensor | None) -> Tensor:
