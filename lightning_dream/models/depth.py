@@ -10,11 +10,15 @@ from __future__ import annotations
 from torch import Tensor
 from transformers import PreTrainedModel
 
+from lightning_dream.models.albert_iteration import AlbertIteration, is_albert
 from lightning_dream.models.readout import EncoderReadout
 
 
 def hidden_at_depth(model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, depth: int | None = None) -> Tensor:
     """(batch, L, H) output of layer ``depth`` (None: the model's own depth)."""
+    if is_albert(model):
+        iteration = AlbertIteration(model)
+        return iteration.final(input_ids, attention_mask, iteration.trained_depth if depth is None else depth)
     readout = EncoderReadout(model)
     depth = readout.num_layers if depth is None else depth
     return readout.layer(attention_mask, depth, input_ids=input_ids)
