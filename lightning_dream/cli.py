@@ -17,10 +17,12 @@ from pytorch_lightning.cli import LightningCLI
 import lightning_dream.experiments  # noqa: F401  (registers the experiment classes)
 import lightning_dream.strategies  # noqa: F401  (registers the job_sharding strategy)
 from lightning_dream.errors import ConfigError
+from lightning_dream.tokenization import tokenize
 from lightning_dream.report import report
 
 #: name -> typed function; other modules add their commands here.
 EXTRA_COMMANDS: dict[str, Callable] = {
+    "tokenize": tokenize,
     "report": report,
 }
 #: short spellings of the extra commands' options (``report RUN_DIR -o out.html``)

@@ -1,8 +1,12 @@
 """One LightningModule per experiment; LightningCLI selects them by class name."""
 
 from lightning_dream.experiments.attention import SentenceAttention
+from lightning_dream.experiments.corpus_search import CorpusSearch
 from lightning_dream.experiments.dream import Dream
+from lightning_dream.experiments.dream_mlm import DreamMLM
+from lightning_dream.experiments.similar_embeddings import SimilarEmbeddings
+from lightning_dream.experiments.token_search import TokenSearch
 from lightning_dream.experiments.factorize import FactorizeActivations
 from lightning_dream.experiments.soft_input import SoftInputExperiment
 
-__all__ = ["SentenceAttention", "FactorizeActivations", "Dream", "SoftInputExperiment"]
+__all__ = ["SentenceAttention", "FactorizeActivations", "Dream", "SoftInputExperiment", "CorpusSearch", "DreamMLM", "SimilarEmbeddings", "TokenSearch"]
