@@ -65,12 +65,16 @@ class AlbertIteration:
         self.layer = base.encoder.albert_layer_groups[0]
 
     @classmethod
-    def load(cls, name: str, dtype: torch.dtype = torch.float32, attentions: bool = False) -> AlbertIteration:
-        """Load the frozen encoder ``name`` (checked to be ALBERT first, from its config alone)."""
+    def load(cls, name: str, dtype: torch.dtype = torch.float32, eager: bool = False) -> AlbertIteration:
+        """Load the frozen encoder ``name`` (checked to be ALBERT first, from its config alone).
+
+        ``eager``: plain attention, needed for attention weights and for forward-mode AD (JVPs);
+        the fused CPU kernel supports neither.
+        """
         check_albert(name)
         model = load_encoder(name, dtype=dtype)
-        if attentions:
-            model.set_attn_implementation("eager")  # fused attention kernels return no weights
+        if eager:
+            model.set_attn_implementation("eager")
         return cls(model)
 
     @property
@@ -104,7 +108,7 @@ class AlbertIteration:
     @contextmanager
     def recorded_attentions(self) -> Iterator[list[Tensor]]:
         """Collects the attention weights (B, heads, L, L) of every step run inside the block
-        (needs ``load(..., attentions=True)``: fused attention kernels return none)."""
+        (needs ``load(..., eager=True)``)."""
         captured: list[Tensor] = []
         attention = self.layer.albert_layers[0].attention
         handle = attention.register_forward_hook(lambda module, args, output: captured.append(output[1]))
