@@ -20,6 +20,7 @@ from transformers import AutoConfig, AutoModelForMaskedLM, PretrainedConfig, Pre
 
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.models.loading import load_tokenizer
+from lightning_dream.models.schedules import warmup_linear_decay
 
 
 def build_config(architecture: str, tokenizer: str, overrides: dict[str, Any]) -> PretrainedConfig:
@@ -116,15 +117,7 @@ class MaskedLMPretraining(pl.LightningModule):
             [{"params": decay, "weight_decay": self.hparams.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=self.hparams.lr,
         )
-        total = max(1, int(self.trainer.estimated_stepping_batches))
-        warmup = int(total * self.hparams.warmup_fraction)
-
-        def factor(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / warmup
-            return max(0.0, (total - step) / max(1, total - warmup))
-
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        scheduler = warmup_linear_decay(optimizer, int(self.trainer.estimated_stepping_batches), self.hparams.warmup_fraction)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
 

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import torch
+
 from lightning_dream.errors import ConfigError, check_positive
 
 
@@ -38,3 +40,19 @@ class TemperatureSchedule:
         if self.kind == "linear":
             return self.start_temp + (self.end_temp - self.start_temp) * progress
         return self.start_temp * math.exp(progress * math.log(self.end_temp / self.start_temp))
+
+
+def warmup_linear_decay(optimizer: torch.optim.Optimizer, total_steps: int, warmup_fraction: float) -> torch.optim.lr_scheduler.LambdaLR:
+    """Learning rate rising linearly over the first ``warmup_fraction`` of the steps, then falling
+    linearly to zero at ``total_steps`` (BERT's schedule; every trained readout and model uses it)."""
+    if not 0 <= warmup_fraction < 1:
+        raise ConfigError(f"warmup_fraction={warmup_fraction} must be in [0, 1)")
+    total = max(1, total_steps)
+    warmup = int(total * warmup_fraction)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
