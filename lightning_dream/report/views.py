@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lightning_dream.report import attention, dream, factorize
+from lightning_dream.report import attention, dream, factorize, reconstruction
 from lightning_dream.report.blocks import Note, Section
 from lightning_dream.report.common import MissingFields
+
+#: written by ``combine_layers`` / ``combine_magnitudes``: ``groups`` of jobs of ``result_format``
+COMBINED_FORMAT = "lightning_dream.combined/1"
 
 View = Callable[[dict[str, Any]], list[Section]]
 
@@ -20,6 +23,9 @@ View = Callable[[dict[str, Any]], list[Section]]
 VIEWS: dict[str, tuple[int, tuple[View, ...]]] = {
     "dream": (2, (dream.dream_process, dream.annealing)),
     "soft_input": (2, (dream.dream_process, dream.annealing)),
+    "reconstruct": (1, (reconstruction.across_layers, dream.dream_process, dream.annealing)),
+    "reconstruct_changed": (1, (reconstruction.shifted, reconstruction.across_layers, dream.dream_process)),
+    "reconstruct_shifted": (1, (reconstruction.shifted, dream.dream_process)),
     "attention": (1, (attention.attention,)),
     "factorize": (1, (factorize.factorize,)),
 }
@@ -39,6 +45,9 @@ def known_formats() -> str:
 
 def render_views(result: dict[str, Any]) -> list[Section]:
     """Every section the result supports; problems become warning notes, never exceptions."""
+    if result.get("format") == COMBINED_FORMAT:  # runs fused by layer or magnitude: show their jobs together
+        jobs = [job for group in result.get("groups", {}).values() for job in group]
+        result = {**result, "format": result.get("result_format"), "jobs": jobs}
     fmt = str(result.get("format"))
     name, version = parse_format(fmt)
     if name not in VIEWS:

@@ -1,0 +1,123 @@
+"""Reports of real small runs, opened from disk in headless Chromium like a reader would:
+no console errors, every expected view there, token colours as the result file says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lightning_dream.report import report
+from lightning_dream.report.common import changeable
+
+
+def load(run_dir: Path) -> dict:
+    return json.loads((run_dir / "results.json").read_text())
+
+
+def rendered(run_dir: Path, browser, tmp_path: Path) -> Path:
+    page = Path(report(str(run_dir), str(tmp_path / "report.html")))
+    errors = browser.open(page)
+    assert errors == [], errors
+    return page
+
+
+def differing(tokens: list[str], reference: list[str], job: dict) -> int:
+    return sum(changeable(job, i, len(tokens)) and t != r for i, (t, r) in enumerate(zip(tokens, reference)))
+
+
+def test_dream_page_shows_process_and_annealing(dream_run, browser, tmp_path, screenshot_dir):
+    rendered(dream_run, browser, tmp_path)
+    job = load(dream_run)["jobs"][0]
+    assert browser.count("section[data-view='dream-process']") == 1
+    assert browser.count("section[data-view='annealing']") == 1
+    # three curves: soft, snapped, temperature
+    names = [e.get_attribute("data-name") for e in browser.driver.find_elements("css selector", "[data-view='dream-process'] polyline.series")]
+    assert names == ["soft activation", "snapped activation", "temperature"]
+    # the middle of the 16 snapshots is skipped: 5 first + a gap row + 5 last
+    assert len(job["snapshots"]) == 16
+    assert browser.count("[data-view='dream-process'] tr.token-row[data-step]") == 10
+    # the final row marks exactly the tokens that differ from the start
+    changed = browser.count("[data-view='dream-process'] tr[data-end='final'] .tok.changed")
+    assert changed == differing(job["final_tokens"], job["start_tokens"], job) > 0
+    # annealing: one panel per changeable position at each shown step, top-k bars in each
+    positions = job["end_change"] - job["start_change"] + 1
+    steps = browser.count("[data-view='annealing'] .bar-panels")
+    assert steps == 5
+    assert browser.count("[data-view='annealing'] .panel") == steps * positions
+    assert browser.count("[data-view='annealing'] .panel:first-child tr.bar-row") == steps * len(job["snapshots"][0]["softmax_top"][0]["tokens"])
+    browser.screenshot(screenshot_dir / "report-dream.png")
+
+
+def test_attention_page_has_head_and_model_views(attention_run, browser, tmp_path, screenshot_dir):
+    rendered(attention_run, browser, tmp_path)
+    job = load(attention_run)["jobs"][0]
+    assert browser.count("[data-view='attention'] svg.thumb") == job["layers"] * job["heads"] == 6 * 12
+    assert browser.texts("[data-view='attention'] .head-view text.query") == job["tokens"]
+    assert browser.count(".head-view line.attn") > 0
+    # clicking head 3 of layer 2 in the model view shows only that head, at that layer
+    browser.driver.find_element("css selector", "svg.thumb[data-layer='2'][data-head='3']").click()
+    heads = {e.get_attribute("data-head") for e in browser.driver.find_elements("css selector", ".head-view line.attn")}
+    assert heads == {"3"}
+    assert browser.driver.find_element("css selector", ".att-controls select").get_attribute("value") == "1"
+    # every drawn line is one weight of layer 2 head 3 of at least 0.01
+    strong = sum(w >= 0.01 for row in job["attentions"][1][3] for w in row)
+    assert browser.count(".head-view line.attn") == strong
+    browser.screenshot(screenshot_dir / "report-attention.png")
+
+
+def test_factorisation_page_highlights_each_component(factorize_run, browser, tmp_path, screenshot_dir):
+    rendered(factorize_run, browser, tmp_path)
+    job = load(factorize_run)["jobs"][0]
+    assert browser.count("[data-view='factorization'] tr.token-row[data-component]") == job["n_components"] == 4
+    for component in range(1, 5):
+        row = f"[data-view='factorization'] tr[data-component='{component}'] .tok"
+        assert browser.texts(row) == job["tokens"]
+        # opacity = the component's weight on the token / its largest weight
+        styles = [e.get_attribute("style").replace(" ", "") for e in browser.driver.find_elements("css selector", row)]
+        weights = [w[component - 1] for w in job["token_weights"]]
+        assert "rgba" not in styles[weights.index(max(weights))]
+        assert [s.endswith(",0);") for s in styles] == [round(255 * w / max(weights)) == 0 for w in weights]
+        assert styles[0].endswith(",0);") and styles[-1].endswith(",0);")  # [CLS] and [SEP] are left out
+    browser.screenshot(screenshot_dir / "report-factorization.png")
+
+
+def test_folder_of_runs_gets_an_index_and_names_an_unfinished_run(dream_run, attention_run, factorize_run, browser, tmp_path, screenshot_dir):
+    import shutil
+
+    folder = tmp_path / "runs"
+    for run in (dream_run, attention_run, factorize_run):
+        shutil.copytree(run, folder / run.name)
+    broken = folder / "broken" / "version_0"
+    (broken / "checkpoints").mkdir(parents=True)
+    (broken / "checkpoints" / "last.ckpt").write_bytes(b"")
+    rendered(folder, browser, tmp_path)
+    assert browser.count("tr.index-row[data-ok='1']") == 3
+    assert browser.count("tr.index-row[data-ok='0']") == 1
+    assert "has no results.json: the run did not finish" in browser.texts("tr.index-row[data-ok='0']")[0]
+    for view in ("dream-process", "annealing", "attention", "factorization"):
+        assert browser.count(f"section[data-view='{view}']") >= 1, view
+    browser.screenshot(screenshot_dir / "report-index.png")
+
+
+@pytest.fixture(scope="session")
+def reconstruct_run(tmp_path_factory) -> Path:
+    reconstruct = pytest.importorskip("lightning_dream.experiments.reconstruct", reason="Reconstruct (issue 4) has not landed")
+    from tests.report.conftest import run
+
+    module = reconstruct.Reconstruct(sentences=["the cat sat on the mat ."], layers=[1, 6], num_iterations=120, snapshot_every=10)
+    return run(tmp_path_factory.mktemp("reconstruct"), module)
+
+
+def test_reconstruction_rows_colour_what_each_layer_recovered(reconstruct_run, browser, tmp_path, screenshot_dir):
+    rendered(reconstruct_run, browser, tmp_path)
+    jobs = load(reconstruct_run)["jobs"]
+    assert browser.count("[data-view='reconstruction'] tr[data-row='original']") == 1
+    for job in jobs:
+        row = f"[data-view='reconstruction'] tr[data-layer='{job['layer_id']}']"
+        lost = differing(job["best_tokens"], job["original_tokens"], job)
+        positions = job["end_change"] - job["start_change"] + 1
+        assert browser.count(f"{row} .tok.lost") == lost
+        assert browser.count(f"{row} .tok.recovered") == positions - lost == round(job["token_recovery"] * positions)
+    browser.screenshot(screenshot_dir / "report-reconstruction.png")
