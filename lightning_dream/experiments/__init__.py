@@ -1,5 +1,6 @@
 """One LightningModule per experiment; LightningCLI selects them by class name."""
 
+from lightning_dream.experiments.albert_dynamics import Lyapunov, Trajectory
 from lightning_dream.experiments.attention import SentenceAttention
 from lightning_dream.experiments.corpus_search import CorpusSearch
 from lightning_dream.experiments.dream import Dream
@@ -7,6 +8,8 @@ from lightning_dream.experiments.dream_mlm import DreamMLM
 from lightning_dream.experiments.similar_embeddings import SimilarEmbeddings
 from lightning_dream.experiments.token_search import TokenSearch
 from lightning_dream.experiments.factorize import FactorizeActivations
+from lightning_dream.experiments.pretrain import MaskedLMPretraining
+from lightning_dream.experiments.sentence_probe import SentenceProbe
 from lightning_dream.experiments.soft_input import SoftInputExperiment
 
-__all__ = ["SentenceAttention", "FactorizeActivations", "Dream", "SoftInputExperiment", "CorpusSearch", "DreamMLM", "SimilarEmbeddings", "TokenSearch"]
+__all__ = ["Lyapunov", "Trajectory", "MaskedLMPretraining", "SentenceProbe", "SentenceAttention", "FactorizeActivations", "Dream", "SoftInputExperiment", "CorpusSearch", "DreamMLM", "SimilarEmbeddings", "TokenSearch"]

