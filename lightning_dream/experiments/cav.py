@@ -1,0 +1,153 @@
+"""Concept activation vectors: a linear readout per layer separating two concepts' activations.
+
+``ConceptData`` serves the activations at the concept word (e.g. "he" vs "she" in news
+sentences) at every layer; this module trains one logistic readout per requested layer, logs
+torchmetrics accuracy on held-out sentences, and writes ``cav.json``: per layer the readout's
+weight vector normalised to unit length. The vector points from the first concept (label 0)
+toward the second (label 1): adding it moves an activation toward the second concept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import Callback
+from torch import Tensor, nn
+from torchmetrics.classification import BinaryAccuracy
+
+from lightning_dream.callbacks.results import run_dir
+from lightning_dream.data.concepts import ConceptData
+from lightning_dream.errors import ConfigError, check_positive, check_range
+from lightning_dream.models.loading import load_config
+from lightning_dream.results import read_results, write_json_atomic
+
+CAV_FORMAT = "lightning_dream.cav/1"
+CAV_FILE = "cav.json"
+
+
+class CAV(pl.LightningModule):
+    def __init__(
+        self,
+        model: str = "minilm-l6",
+        layers: list[int] | int | Literal["all"] = "all",
+        lr: float = 0.01,
+        weight_decay: float = 1e-4,
+        cav_file: str | None = None,
+    ):
+        """
+        Args:
+            model: the encoder; must be the data module's model.
+            layers: ``all`` (0..N) or the layers to train a readout at.
+            lr: Adam learning rate of the readouts.
+            weight_decay: L2 penalty on the readout weights.
+            cav_file: also write the CAV file here (it is always written into the run folder).
+        """
+        super().__init__()
+        self.save_hyperparameters()
+        check_positive("lr", lr)
+        config = load_config(model)
+        chosen = list(range(config.num_hidden_layers + 1)) if layers == "all" else [layers] if isinstance(layers, int) else list(layers)
+        if not chosen:
+            raise ConfigError(f"layers is empty: give 'all' or layers in 0..{config.num_hidden_layers}")
+        self.layers = [check_range("layers", layer, 0, config.num_hidden_layers) for layer in chosen]
+        hidden = config.hidden_size
+        self.weight = nn.Parameter(torch.zeros(len(self.layers), hidden))
+        self.bias = nn.Parameter(torch.zeros(len(self.layers)))
+        self.heldout_metrics = nn.ModuleList(BinaryAccuracy() for _ in self.layers)
+        self.heldout_accuracy: dict[int, float] = {}
+
+    def setup(self, stage: str) -> None:
+        data = self.trainer.datamodule
+        if not isinstance(data, ConceptData):
+            raise ConfigError("CAV needs the ConceptData data module (data: class_path: lightning_dream.data.concepts.ConceptData)")
+        if data.hparams.model != self.hparams.model:
+            raise ConfigError(f"data.model={data.hparams.model!r} differs from model.model={self.hparams.model!r}")
+        self.concepts = list(data.hparams.concepts)
+
+    def logits(self, features: Tensor) -> Tensor:
+        """(batch, layers) readout of activations (batch, all layers, H)."""
+        return torch.einsum("blh,lh->bl", features[:, self.layers], self.weight) + self.bias
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        features, labels = batch
+        logits = self.logits(features)
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, labels[:, None].expand_as(logits))
+        self.log("train_loss", loss, prog_bar=True)
+        return loss
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        features, labels = batch
+        logits = self.logits(features)
+        for i, layer in enumerate(self.layers):
+            self.heldout_metrics[i].update(logits[:, i], labels.long())
+            self.log(f"heldout_accuracy/layer_{layer}", self.heldout_metrics[i], on_epoch=True)
+
+    def on_validation_epoch_end(self) -> None:
+        self.heldout_accuracy = {layer: float(m.compute()) for layer, m in zip(self.layers, self.heldout_metrics)}
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+
+    def configure_callbacks(self) -> list[Callback]:
+        return [CavWriter()]
+
+    def cav_payload(self) -> dict[str, Any]:
+        first, second = self.concepts
+        vectors = nn.functional.normalize(self.weight.detach().float(), dim=1)
+        return {
+            "format": CAV_FORMAT,
+            "experiment": type(self).__name__,
+            "config": dict(self.hparams),
+            "model": self.hparams.model,
+            "concepts": [first, second],
+            "sign": f"label 0 = {first!r}, label 1 = {second!r}; each vector points toward {second!r}: a positive multiple moves an activation toward {second!r}, a negative one toward {first!r}",
+            "hidden_size": vectors.shape[1],
+            "layers": {
+                str(layer): {"heldout_accuracy": self.heldout_accuracy.get(layer), "vector": vector.tolist()}
+                for layer, vector in zip(self.layers, vectors)
+            },
+        }
+
+
+class CavWriter(Callback):
+    """Writes the CAV file (atomic JSON with ``format``) when fitting ends, on rank 0."""
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: CAV) -> None:
+        if not trainer.is_global_zero:
+            return
+        payload = pl_module.cav_payload()
+        for path in filter(None, (run_dir(trainer) / CAV_FILE, pl_module.hparams.cav_file)):
+            write_json_atomic(path, payload)
+            pl_module.print(f"cav: {path}")
+        for layer, entry in payload["layers"].items():
+            pl_module.print(f"layer {layer}: held-out accuracy {entry['heldout_accuracy']}")
+
+
+@dataclass
+class CavFile:
+    """A CAV file read back: unit vectors per layer and the concept each sign moves toward."""
+
+    path: str
+    model: str
+    concepts: tuple[str, str]
+    vectors: dict[int, Tensor]
+
+    def check(self, hidden_size: int, layers: list[int], model: str) -> None:
+        size = next(iter(self.vectors.values())).shape[0]
+        if size != hidden_size:
+            raise ConfigError(f"cav_file {self.path} has hidden size {size} (model {self.model!r}); {model!r} needs {hidden_size}")
+        missing = sorted(set(layers) - set(self.vectors))
+        if missing:
+            raise ConfigError(f"cav_file {self.path} has no vector for layers {missing}: it holds layers {sorted(self.vectors)}")
+
+
+def load_cav(path: str | Path) -> CavFile:
+    payload = read_results(path, CAV_FORMAT)
+    vectors = {int(layer): torch.tensor(entry["vector"]) for layer, entry in payload["layers"].items()}
+    if not vectors:
+        raise ConfigError(f"cav_file {path} holds no layers")
+    return CavFile(str(path), payload["model"], tuple(payload["concepts"]), vectors)
