@@ -2,6 +2,7 @@
 
 from lightning_dream.experiments.albert_dynamics import Lyapunov, Trajectory
 from lightning_dream.experiments.attention import SentenceAttention
+from lightning_dream.experiments.cav import CAV
 from lightning_dream.experiments.corpus_search import CorpusSearch
 from lightning_dream.experiments.dream import Dream
 from lightning_dream.experiments.dream_mlm import DreamMLM
@@ -9,7 +10,8 @@ from lightning_dream.experiments.similar_embeddings import SimilarEmbeddings
 from lightning_dream.experiments.token_search import TokenSearch
 from lightning_dream.experiments.factorize import FactorizeActivations
 from lightning_dream.experiments.pretrain import MaskedLMPretraining
+from lightning_dream.experiments.reconstruct import Reconstruct, ReconstructChanged, ReconstructShifted
 from lightning_dream.experiments.sentence_probe import SentenceProbe
 from lightning_dream.experiments.soft_input import SoftInputExperiment
 
-__all__ = ["Lyapunov", "Trajectory", "MaskedLMPretraining", "SentenceProbe", "SentenceAttention", "FactorizeActivations", "Dream", "SoftInputExperiment", "CorpusSearch", "DreamMLM", "SimilarEmbeddings", "TokenSearch"]
+__all__ = ["Lyapunov", "Trajectory", "MaskedLMPretraining", "SentenceProbe", "SentenceAttention", "FactorizeActivations", "Dream", "SoftInputExperiment", "CorpusSearch", "DreamMLM", "SimilarEmbeddings", "TokenSearch", "CAV", "Reconstruct", "ReconstructChanged", "ReconstructShifted"]
