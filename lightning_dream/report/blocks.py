@@ -85,6 +85,7 @@ class BarPanels:
     second_label: str = ""
     max_value: float | None = None  # fixed scale (1.0 for softmax weights); default: largest value
     caption: str = ""
+    color: str = ""  # bar colour (default: the softmax orange)
 
 
 @dataclass

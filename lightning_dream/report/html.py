@@ -135,14 +135,16 @@ def bar_panels(block: BarPanels) -> str:
         for i, (name, value) in enumerate(zip(panel.names, panel.values)):
             cls = "tok target" if name == panel.highlight else "tok"
             width = max(0.0, value / scale) * 100
-            bars = f'<div class="bar" style="width:{width:.1f}%"></div>'
+            color = f";background:{block.color}" if block.color else ""
+            bars = f'<div class="bar" style="width:{width:.1f}%{color}"></div>'
             if panel.second is not None:
                 bars += f'<div class="bar second" style="width:{max(0.0, panel.second[i] / second_scale) * 100:.1f}%"></div>'
             second = f'<td class="num">{fmt(panel.second[i])}</td>' if panel.second is not None else ""
             out.append(f'<tr class="bar-row"><td><span class="{cls}">{escape(name)}</span></td><td class="bars">{bars}</td><td class="num">{fmt(value)}</td>{second}</tr>')
         out.append("</table></div>")
     out.append("</div>")
-    legend = f'<span class="swatch"></span>{escape(block.value_label)}'
+    swatch = f' style="background:{block.color}"' if block.color else ""
+    legend = f'<span class="swatch"{swatch}></span>{escape(block.value_label)}'
     if block.second_label:
         legend += f' <span class="swatch second"></span>{escape(block.second_label)}'
     out.append(f'<p class="legend">{legend}{" — " + escape(block.caption) if block.caption else ""}</p></div>')

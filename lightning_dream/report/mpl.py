@@ -87,7 +87,7 @@ def bar_panels(block: BarPanels):
     fig, axes = plt.subplots(1, n, figsize=(2.2 * n + 1, 0.25 * max((len(p.names) for p in block.panels), default=1) + 1.2), squeeze=False)
     for ax, panel in zip(axes[0], block.panels):
         rows = range(len(panel.names))[::-1]
-        ax.barh(rows, panel.values, color="#f0883e", height=0.45 if panel.second else 0.8, align="edge" if panel.second else "center")
+        ax.barh(rows, panel.values, color=block.color or "#f0883e", height=0.45 if panel.second else 0.8, align="edge" if panel.second else "center")
         if panel.second is not None:
             ax.barh(rows, panel.second, color="#8c959f", height=-0.45, align="edge")
         ax.set_yticks(rows, panel.names, fontsize=8, family="monospace")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lightning_dream.report import attention, dream, factorize, reconstruction
+from lightning_dream.report import attention, dream, dynamics, factorize, reconstruction, substitution
 from lightning_dream.report.blocks import Note, Section
 from lightning_dream.report.common import MissingFields
 
@@ -26,9 +26,18 @@ VIEWS: dict[str, tuple[int, tuple[View, ...]]] = {
     "reconstruct": (1, (reconstruction.across_layers, dream.dream_process, dream.annealing)),
     "reconstruct_changed": (1, (reconstruction.shifted, reconstruction.across_layers, dream.dream_process)),
     "reconstruct_shifted": (1, (reconstruction.shifted, dream.dream_process)),
+    "dream_mlm": (1, (dream.dream_process, dream.annealing)),
+    "token_search": (1, (substitution.token_search,)),
+    "similar_embeddings": (1, (substitution.similar_embeddings,)),
+    "albert_trajectory": (1, (dynamics.trajectory,)),
+    "albert_lyapunov": (1, (dynamics.lyapunov,)),
     "attention": (1, (attention.attention,)),
     "factorize": (1, (factorize.factorize,)),
 }
+
+
+#: experiments whose results describe the whole run rather than a list of jobs
+WHOLE_RUN = {"albert_trajectory", "albert_lyapunov"}
 
 
 def parse_format(fmt: str) -> tuple[str, int]:
@@ -56,7 +65,7 @@ def render_views(result: dict[str, Any]) -> list[Section]:
     sections = []
     if version > newest:
         sections.append(Section("format", "Newer results", [Note(f"format {fmt!r} is newer than this report understands (up to /{newest}): some fields may not be shown", "warning")]))
-    if not isinstance(result.get("jobs", []), list) or not result.get("jobs"):
+    if name not in WHOLE_RUN and (not isinstance(result.get("jobs"), list) or not result["jobs"]):
         return sections + [Section("empty", "No jobs", [Note(f"the result file ({fmt}) holds no jobs", "warning")])]
     for view in views:
         try:

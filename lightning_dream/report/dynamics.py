@@ -1,0 +1,50 @@
+"""Depth and dynamics views of ALBERT's iterated system: local Lyapunov exponent vs step, and
+the trajectory's token spread, dimension and distance between sentences vs step."""
+
+from __future__ import annotations
+
+from statistics import mean
+from typing import Any
+
+from lightning_dream.report.blocks import LinePlot, Note, Section, Series
+from lightning_dream.report.common import need
+
+#: (field of each ``sync`` row, y label, what it says)
+SYNC_CURVES = (
+    ("sentence_distance", "mean distance", "distance between the inputs' trajectories"),
+    ("token_spread", "token spread", "spread of the tokens' states (falls as they synchronise)"),
+    ("participation_ratio", "participation ratio", "effective dimension of the states"),
+)
+
+
+def per_input_series(rows: list[dict[str, Any]], field: str, inputs: int) -> list[Series]:
+    steps = [r["step"] for r in rows]
+    values = [r[field] for r in rows]
+    if not isinstance(values[0], list):
+        return [Series(field.replace("_", " "), steps, values)]
+    series = [Series("mean over inputs", steps, [mean(v) for v in values])]
+    return series + [Series(f"input {i}", steps, [v[i] for v in values]) for i in range(min(inputs, len(values[0])))]
+
+
+def trajectory(result: dict[str, Any]) -> list[Section]:
+    (rows,) = need(result, "sync", where="results")
+    if not rows:
+        return [Section("dynamics", "Trajectory", [Note("no steps recorded", "warning")])]
+    plots = [LinePlot(f"{about} vs step", "step", label, per_input_series(rows, field, 4)) for field, label, about in SYNC_CURVES if field in rows[0]]
+    return [Section("dynamics", "Trajectory of the iterated system", plots, f"{len(result.get('inputs', []))} inputs, {rows[-1]['step']} steps")]
+
+
+def lyapunov(result: dict[str, Any]) -> list[Section]:
+    (local,) = need(result, "local_exponents", where="results")
+    series = per_input_series(local, "per_input", 4)
+    running, total = [], 0.0
+    for i, row in enumerate(local):
+        total += mean(row["per_input"])
+        running.append(total / (i + 1))
+    series.insert(1, Series("running mean", [r["step"] for r in local], running))
+    blocks = [LinePlot("local Lyapunov exponent vs step", "step", "local exponent (per step)", series)]
+    text = f"maximal Lyapunov exponent {result.get('maximal_exponent', float('nan')):.4g} per step"
+    if result.get("spectrum"):
+        text += "; leading exponents per input: " + "; ".join(", ".join(f"{v:.3g}" for v in row) for row in result["spectrum"])
+    blocks.append(Note(text))
+    return [Section("lyapunov", "Lyapunov exponent", blocks, "positive: nearby states separate (chaos); negative: they converge")] + trajectory(result)
