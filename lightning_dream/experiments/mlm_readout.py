@@ -1,0 +1,181 @@
+"""MLM readout: train a BERT-style masked-LM head on an encoder's hidden states at any depth.
+
+How much of the vocabulary can be read back from layer k? The trainable parameters are the
+head's (``MLMHead``; the encoder too if ``freeze_encoder: false``). Data come from
+``MaskedTextData`` (real text, BERT masking 15%, 80/10/10); loss and masked-token accuracy go
+to TensorBoard. ``export_mlm_head`` stores the trained head alone (safetensors + config), the
+form in which ``minilm-l6-mlm`` ships inside the package.
+
+The encoder runs only through ``hidden_at_depth``, so ALBERT iterated past its trained depth
+works the same way once ``depth.py`` knows how to iterate it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor, nn
+from torchmetrics.classification import MulticlassAccuracy
+from transformers import AutoModelForMaskedLM, PreTrainedModel
+from transformers.utils import logging as hf_logging
+
+from lightning_dream.errors import ConfigError, check_positive, check_range
+from lightning_dream.models.depth import hidden_at_depth
+from lightning_dream.models.loading import load_config, resolve_model
+from lightning_dream.models.mlm_head import MLMHead
+
+IGNORE = -100  # label of positions not selected for prediction (transformers' convention)
+
+
+def load_with_head(name: str) -> tuple[PreTrainedModel, bool]:
+    """(masked-LM model, whether the checkpoint held trained head weights), quietly.
+
+    Encoder-only checkpoints (minilm-l6) load into the ``*ForMaskedLM`` class with a freshly
+    initialised head; the missing keys tell the two cases apart.
+    """
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        model, info = AutoModelForMaskedLM.from_pretrained(resolve_model(name), output_loading_info=True)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    prefix = model.base_model_prefix + "."
+    return model, not any(not key.startswith(prefix) for key in info["missing_keys"])
+
+
+class MLMReadout(pl.LightningModule):
+    def __init__(
+        self,
+        model: str = "minilm-l6",
+        depth: int | None = None,
+        freeze_encoder: bool = True,
+        init_readout: bool = False,
+        tie_decoder: bool = True,
+        lr: float = 2e-3,
+        encoder_lr: float = 2e-5,
+        weight_decay: float = 0.01,
+        warmup_fraction: float = 0.06,
+        seed: int = 0,
+    ):
+        """
+        Args:
+            model: encoder (embedded name, local folder or hub name).
+            depth: layer whose hidden states the head reads (0 = embedding output, k = block k;
+                None = the model's full depth). ALBERT may be iterated past its trained depth.
+            freeze_encoder: train the head only (the encoder runs without gradients, in eval
+                mode, and is left out of checkpoints).
+            init_readout: start the head from scratch even when the checkpoint has a trained
+                one (e.g. splade-tiny); a checkpoint without one always starts from scratch.
+            tie_decoder: decode with the encoder's input embeddings (BERT's choice) instead of a
+                vocabulary matrix of the head's own.
+            lr: peak AdamW learning rate of the head.
+            encoder_lr: AdamW learning rate of the encoder when ``freeze_encoder: false``.
+            weight_decay: AdamW weight decay of weight matrices (not biases, LayerNorm).
+            warmup_fraction: share of the steps warming the rate up linearly; it then decays
+                linearly to zero at the last step.
+            seed: seed of a fresh head's initialisation.
+        """
+        super().__init__()
+        self.save_hyperparameters()
+        config = load_config(model)
+        self.depth = config.num_hidden_layers if depth is None else depth
+        if config.model_type == "albert":  # one shared layer: every number of iterations is defined
+            check_range("depth", self.depth, 0, 10_000)
+        else:
+            check_range("depth", self.depth, 0, config.num_hidden_layers)
+        check_positive("lr", lr)
+        check_positive("encoder_lr", encoder_lr)
+        if not 0 <= warmup_fraction < 1:
+            raise ConfigError(f"warmup_fraction={warmup_fraction} must be in [0, 1)")
+
+        masked_lm, has_head = load_with_head(model)
+        self.encoder = masked_lm.base_model
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            self.head = MLMHead.for_encoder(config, tie_decoder=tie_decoder)
+        self.head_from_checkpoint = has_head and not init_readout
+        if self.head_from_checkpoint:
+            self.head.load_from_masked_lm(masked_lm)
+        if freeze_encoder:
+            self.encoder.requires_grad_(False)
+            self.strict_loading = False  # checkpoints hold the head only; the encoder comes from `model`
+        vocab = config.vocab_size
+        self.train_accuracy = MulticlassAccuracy(vocab, average="micro", ignore_index=IGNORE)
+        self.val_accuracy = MulticlassAccuracy(vocab, average="micro", ignore_index=IGNORE)
+        self.val_top5 = MulticlassAccuracy(vocab, top_k=5, average="micro", ignore_index=IGNORE)
+
+    def train(self, mode: bool = True) -> MLMReadout:
+        """A frozen encoder stays in eval mode (no dropout): it is a fixed feature extractor."""
+        super().train(mode)
+        if self.hparams.freeze_encoder:
+            self.encoder.eval()
+        return self
+
+    def masked_logits(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """(logits, labels) at the positions selected for prediction only (15% of tokens):
+        the 30k-way decoder is the costly part, so it never sees the other 85%."""
+        input_ids, labels = batch["input_ids"], batch["labels"]
+        mask = batch.get("attention_mask", torch.ones_like(input_ids))
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.hparams.freeze_encoder):
+            hidden = hidden_at_depth(self.encoder, input_ids, mask, self.depth)
+        selected = labels != IGNORE
+        embeddings = self.encoder.get_input_embeddings().weight
+        return self.head(hidden[selected], embeddings), labels[selected]
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        logits, labels = self.masked_logits(batch)
+        loss = nn.functional.cross_entropy(logits, labels)
+        self.train_accuracy(logits, labels)
+        self.log("train/loss", loss, prog_bar=True)
+        self.log("train/accuracy", self.train_accuracy, prog_bar=True)
+        return loss
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        logits, labels = self.masked_logits(batch)
+        self.val_accuracy(logits, labels)
+        self.val_top5(logits, labels)
+        self.log("val/loss", nn.functional.cross_entropy(logits, labels), prog_bar=True)
+        self.log("val/accuracy", self.val_accuracy, prog_bar=True)
+        self.log("val/top5_accuracy", self.val_top5)
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        decay = [p for p in self.head.parameters() if p.ndim >= 2]
+        no_decay = [p for p in self.head.parameters() if p.ndim < 2]
+        groups = [{"params": decay, "weight_decay": self.hparams.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        if not self.hparams.freeze_encoder:
+            groups.append({"params": list(self.encoder.parameters()), "lr": self.hparams.encoder_lr, "weight_decay": self.hparams.weight_decay})
+        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr)
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        warmup = int(total * self.hparams.warmup_fraction)
+
+        def factor(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            return max(0.0, (total - step) / max(1, total - warmup))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self.hparams.freeze_encoder:  # the frozen encoder is reloaded from `model`
+            checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("encoder.")}
+
+
+def export_mlm_head(checkpoint: str, output_dir: str, note: str = "") -> str:
+    """Store the head of an ``MLMReadout`` checkpoint alone (safetensors + config.json).
+
+    Args:
+        checkpoint: a ``.ckpt`` written while training ``MLMReadout``.
+        output_dir: folder to write (e.g. ``lightning_dream/embedded/minilm-l6-mlm``).
+        note: free text kept in config.json (how it was trained, its accuracy).
+    """
+    if not Path(checkpoint).is_file():
+        raise ConfigError(f"checkpoint {checkpoint!r} does not exist")
+    module = MLMReadout.load_from_checkpoint(checkpoint, map_location="cpu")
+    if not module.hparams.freeze_encoder:
+        raise ConfigError(f"{checkpoint} fine-tuned its encoder: a head alone cannot reproduce it")
+    module.head.save(output_dir, encoder=module.hparams.model, depth=module.depth, note=note)
+    return output_dir

@@ -1,0 +1,60 @@
+"""Masked-LM models shipped as a small head over an encoder that is already available offline.
+
+``lightning_dream/embedded/<name>/`` holds only an ``MLMHead`` (a few hundred kB with a tied
+decoder) and the name of its encoder and depth. On first use the full model is materialised
+once in the cache as an ordinary ``*ForMaskedLM`` folder (encoder truncated to the head's
+depth + head + tokenizer), so every consumer loads it the normal way. The folder name carries
+a hash of the head, so a retrained head never meets a stale folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from transformers import AutoModelForMaskedLM, AutoTokenizer
+from transformers.utils import logging as hf_logging
+
+from lightning_dream.assets import cache_dir
+from lightning_dream.errors import ConfigError
+from lightning_dream.models.mlm_head import HEAD_WEIGHTS, MLMHead
+
+EMBEDDED_DIR = Path(__file__).resolve().parents[1] / "embedded"
+
+
+def materialise(name: str) -> Path:
+    """The cached ``*ForMaskedLM`` folder of the embedded head ``name``, built once, atomically."""
+    source = EMBEDDED_DIR / name
+    if not (source / HEAD_WEIGHTS).is_file():
+        raise ConfigError(f"embedded head {name!r} is missing from the package ({source})")
+    digest = hashlib.sha256((source / HEAD_WEIGHTS).read_bytes()).hexdigest()[:12]
+    target = cache_dir() / "embedded" / f"{name}-{digest}"
+    if (target / "config.json").is_file():
+        return target
+    from lightning_dream.models.loading import resolve_model  # loading.py registers this module
+
+    head, meta = MLMHead.load(source)
+    encoder = resolve_model(meta["encoder"])
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the encoder-only checkpoint has no head yet: expected
+    try:
+        model = AutoModelForMaskedLM.from_pretrained(encoder, num_hidden_layers=meta["depth"])
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    head.write_into_masked_lm(model)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}."))
+    try:
+        model.save_pretrained(staging)
+        AutoTokenizer.from_pretrained(encoder).save_pretrained(staging)
+        os.replace(staging, target)  # atomic: readers see all or nothing
+    except OSError:
+        if not (target / "config.json").is_file():  # another process did not win the race either
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+

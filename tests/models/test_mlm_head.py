@@ -1,0 +1,93 @@
+import pytest
+import torch
+from transformers import AlbertConfig, AlbertForMaskedLM, BertConfig, BertForMaskedLM
+
+from lightning_dream.errors import ConfigError
+from lightning_dream.experiments.mlm_readout import load_with_head
+from lightning_dream.models.mlm_head import MLMHead, hf_head_parts
+
+
+def tiny_bert(**overrides) -> BertForMaskedLM:
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, **overrides)
+    return BertForMaskedLM(config).eval()
+
+
+def test_real_splade_head_copied_out_gives_the_models_own_logits():
+    model, has_head = load_with_head("splade-tiny")
+    assert has_head
+    head = MLMHead.for_encoder(model.config)
+    head.load_from_masked_lm(model)
+    ids = torch.tensor([[101, 1996, 3007, 1997, 2605, 2003, 103, 1012, 102]])
+    with torch.no_grad():
+        hidden = model.bert(input_ids=ids).last_hidden_state
+        expected = model(input_ids=ids).logits
+        got = head(hidden, model.get_input_embeddings().weight)
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_encoder_only_checkpoint_is_reported_as_headless():
+    _, has_head = load_with_head("minilm-l6")
+    assert not has_head
+
+
+def test_tied_head_has_no_vocabulary_matrix_and_needs_the_embeddings():
+    head = MLMHead(hidden_size=16, vocab_size=50)
+    assert head.decoder is None
+    assert sum(p.numel() for p in head.parameters()) == 16 * 16 + 16 + 2 * 16 + 50
+    with pytest.raises(ValueError):
+        head(torch.zeros(3, 16))
+
+
+def test_untied_head_ignores_embeddings():
+    head = MLMHead(hidden_size=16, vocab_size=50, tie_decoder=False)
+    x = torch.randn(3, 16)
+    torch.testing.assert_close(head(x), head(x, torch.randn(50, 16)))
+
+
+@pytest.mark.parametrize("tie", [True, False])
+def test_head_written_into_a_model_survives_save_and_reload(tmp_path, tie):
+    model = tiny_bert()
+    head = MLMHead.for_encoder(model.config, tie_decoder=tie)
+    with torch.no_grad():
+        for p in head.parameters():
+            p.normal_()
+    head.write_into_masked_lm(model)
+    model.save_pretrained(tmp_path)
+    reloaded = BertForMaskedLM.from_pretrained(tmp_path).eval()
+    ids = torch.tensor([[1, 5, 7, 9, 2]])
+    with torch.no_grad():
+        hidden = reloaded.bert(input_ids=ids).last_hidden_state
+        expected = head(hidden, reloaded.get_input_embeddings().weight)
+        torch.testing.assert_close(reloaded(input_ids=ids).logits, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_albert_head_maps_hidden_to_narrower_embeddings():
+    config = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    model = AlbertForMaskedLM(config).eval()
+    head = MLMHead.for_encoder(config)
+    head.load_from_masked_lm(model)
+    ids = torch.tensor([[2, 5, 7, 3]])
+    with torch.no_grad():
+        hidden = model.albert(input_ids=ids).last_hidden_state
+        torch.testing.assert_close(head(hidden, model.get_input_embeddings().weight), model(input_ids=ids).logits, atol=1e-5, rtol=1e-5)
+
+
+def test_saved_head_is_small_and_loads_back(tmp_path):
+    head = MLMHead(hidden_size=16, vocab_size=50)
+    head.save(tmp_path, encoder="x", depth=2)
+    loaded, meta = MLMHead.load(tmp_path)
+    assert meta == {"encoder": "x", "depth": 2}
+    for a, b in zip(head.state_dict().values(), loaded.state_dict().values()):
+        torch.testing.assert_close(a, b)
+
+
+def test_models_without_a_known_head_layout_are_refused():
+    with pytest.raises(ConfigError, match="init_readout"):
+        hf_head_parts(torch.nn.Linear(2, 2))
+
+
+def test_unknown_activation_is_one_line():
+    with pytest.raises(ConfigError) as err:
+        MLMHead(hidden_size=4, vocab_size=5, activation="sparkle")
+    assert "activation='sparkle'" in str(err.value) and "\n" not in str(err.value)
