@@ -121,3 +121,26 @@ def test_reconstruction_rows_colour_what_each_layer_recovered(reconstruct_run, b
         assert browser.count(f"{row} .tok.lost") == lost
         assert browser.count(f"{row} .tok.recovered") == positions - lost == round(job["token_recovery"] * positions)
     browser.screenshot(screenshot_dir / "report-reconstruction.png")
+
+
+def test_substitution_and_dynamics_pages(tmp_path, browser, screenshot_dir):
+    from lightning_dream.experiments import Lyapunov, SimilarEmbeddings, TokenSearch
+    from tests.report.conftest import run
+
+    folder = tmp_path / "runs"
+    run(folder / "token_search", TokenSearch(layer_id=1, top_k=8, batch_size=4096), predict=True)
+    run(folder / "similar", SimilarEmbeddings(layer_id=1, top_k=6), predict=True)
+    run(folder / "lyapunov", Lyapunov(sentences=["the cat sat on the mat .", "i hate kickshaws ."], num_steps=8, chunk_size=8, num_directions=2), predict=True)
+    rendered(folder, browser, tmp_path)
+    search = load(folder / "token_search")["jobs"][0]
+    assert browser.texts("[data-view='token-search'] tr.token-row .tok.target") == ["hate"]  # the replaced word, in blue
+    assert browser.texts("[data-view='token-search'] tr.bar-row .tok") == [t["token"] for t in search["top"]]
+    similar = load(folder / "similar")["jobs"][0]
+    for panel, metric in zip(browser.driver.find_elements("css selector", "[data-view='similar-embeddings'] .panel"), ("euclidean", "cosine")):
+        names = [e.text for e in panel.find_elements("css selector", "tr.bar-row .tok")]
+        assert names == ["hate"] + [n["token"] for n in similar[metric]]
+        assert [e.text for e in panel.find_elements("css selector", ".tok.target")] == ["hate"]
+    curves = [e.get_attribute("data-name") for e in browser.driver.find_elements("css selector", "[data-view='lyapunov'] polyline.series")]
+    assert curves == ["mean over inputs", "running mean", "input 0", "input 1"]
+    assert browser.count("[data-view='dynamics'] svg.plot") == 3
+    browser.screenshot(screenshot_dir / "report-substitution-dynamics.png")
