@@ -3,14 +3,15 @@
 Searches score many inputs against a target at (layer, position): token search over the whole
 vocabulary, corpus search at a word position. The blocks below the target layer are needed in
 full (every position feeds the keys and values above), but of the target layer's own block only
-the target row: its query, attention output and feed-forward. And when the inputs differ at a
-single position (token search), everything the first block computes row by row from the
+the target row: its query, attention output and feed-forward -- not even the other rows' keys
+and values, since one query's attention can be taken in the input space. And when the inputs
+differ at a single position (token search), what the first block computes row by row from the
 embeddings -- queries, keys, values of the unchanged positions -- is the same for the whole
 batch and is computed once.
 
 The blocks are evaluated here from their own weights (BERT-style: ``attention.self.query/key/
-value``, ``attention.output``, ``feed_forward_chunk``), with the same arithmetic as transformers'
-forward; tests hold the two equal to float tolerance.
+value``, ``attention.output``, ``feed_forward_chunk``): transformers' forward up to the order
+of the sums; tests hold the two equal to float tolerance.
 """
 
 from __future__ import annotations
@@ -56,29 +57,49 @@ def _check_bert_block(block: nn.Module) -> None:
         raise ConfigError(f"{type(block).__name__} is not a BERT-style block: position readouts support BERT-like encoders only")
 
 
+def _attend_from_one_row(attention: nn.Module, row: Tensor, hidden: Tensor, attention_mask: Tensor | None) -> Tensor:
+    """Self-attention output of one query row (B, 1, H) over ``hidden`` (B, L, H), without
+    projecting the L keys and values.
+
+    Per head, ``q . (W_k h_j + b_k) = (W_k^T q) . h_j + const`` (the constant cancels in the
+    softmax) and ``sum_j p_j (W_v h_j + b_v) = W_v (sum_j p_j h_j) + b_v``: the query is moved
+    into the input space once instead of every key being projected, so the block costs O(H^2)
+    per sequence instead of O(L H^2).
+    """
+    batch, length, size = hidden.shape
+    heads, head_size = attention.num_attention_heads, attention.attention_head_size
+    query = attention.query(row).view(batch, heads, head_size).transpose(0, 1)  # (heads, B, d)
+    query_in_input_space = torch.bmm(query, attention.key.weight.view(heads, head_size, size))  # (heads, B, H)
+    scores = torch.einsum("hbk,blk->bhl", query_in_input_space, hidden) * attention.scaling
+    if attention_mask is not None:
+        scores = scores.masked_fill(~attention_mask[:, None, :].bool(), float("-inf"))
+    mixed = torch.bmm(scores.softmax(-1), hidden)  # (B, heads, H): attention-weighted inputs
+    values = torch.bmm(mixed.transpose(0, 1), attention.value.weight.view(heads, head_size, size).transpose(1, 2))
+    return values.transpose(0, 1).reshape(batch, 1, heads * head_size) + attention.value.bias
+
+
 def block_forward(block: nn.Module, hidden: Hidden, attention_mask: Tensor | None, position: int | None = None) -> Tensor:
     """A BERT block's output for every row, (B, L, H), or for ``position`` only, (B, 1, H).
 
-    ``attention_mask`` (B, L) marks real tokens (None: nothing padded). Keys and values always
-    come from every position; only the query rows that are asked for are computed.
+    ``attention_mask`` (B, L) marks real tokens (None: nothing padded).
     """
     _check_bert_block(block)
     attention = block.attention.self
     dense = hidden.dense() if isinstance(hidden, OneRowBatch) else hidden
+    if position is not None:
+        row = dense[:, position : position + 1]
+        context = _attend_from_one_row(attention, row, dense, attention_mask)
+        return block.feed_forward_chunk(block.attention.output(context, row))
     batch, length, _ = dense.shape
     heads, size = attention.num_attention_heads, attention.attention_head_size
 
-    def project(linear: nn.Module, source: Hidden) -> Tensor:
-        out = source.map(linear).dense() if isinstance(source, OneRowBatch) else linear(source)
-        return out.view(batch, out.shape[1], heads, size).transpose(1, 2)
+    def project(linear: nn.Module) -> Tensor:
+        out = hidden.map(linear).dense() if isinstance(hidden, OneRowBatch) else linear(hidden)
+        return out.view(batch, length, heads, size).transpose(1, 2)
 
-    rows = dense if position is None else dense[:, position : position + 1]
-    query = project(attention.query, hidden if position is None else rows)
-    key, value = project(attention.key, hidden), project(attention.value, hidden)
     mask = None if attention_mask is None else attention_mask[:, None, None, :].bool()
-    context = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=attention.scaling)
-    context = context.transpose(1, 2).reshape(batch, rows.shape[1], heads * size)
-    return block.feed_forward_chunk(block.attention.output(context, rows))
+    context = F.scaled_dot_product_attention(project(attention.query), project(attention.key), project(attention.value), attn_mask=mask, scale=attention.scaling)
+    return block.feed_forward_chunk(block.attention.output(context.transpose(1, 2).reshape(batch, length, heads * size), dense))
 
 
 def _layer_at_position(model: PreTrainedModel, hidden: Hidden, attention_mask: Tensor | None, layer: int, position: int) -> Tensor:
