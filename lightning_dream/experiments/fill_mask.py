@@ -34,7 +34,6 @@ class FillMask(MaskedLMPrediction):
             top_k: tokens reported per mask.
         """
         super().__init__(**kwargs)
-        self.save_hyperparameters()
         self.check_top_k(top_k)
         self.sentences = [sentences] if isinstance(sentences, str) else list(sentences)
         if not self.sentences:

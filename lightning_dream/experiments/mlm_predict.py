@@ -31,6 +31,7 @@ class MaskedLMPrediction(pl.LightningModule):
             batch_size: items per forward pass.
         """
         super().__init__()
+        self.save_hyperparameters()  # from the base: records the subclass's arguments too
         check_positive("batch_size", batch_size)
         self.model_name = model
         self.config = load_config(model)

@@ -58,6 +58,7 @@ class MLMReadout(pl.LightningModule):
         encoder_lr: float = 2e-5,
         weight_decay: float = 0.01,
         warmup_fraction: float = 0.06,
+        prior_bias: bool = True,
         seed: int = 0,
     ):
         """
@@ -76,6 +77,8 @@ class MLMReadout(pl.LightningModule):
             weight_decay: AdamW weight decay of weight matrices (not biases, LayerNorm).
             warmup_fraction: share of the steps warming the rate up linearly; it then decays
                 linearly to zero at the last step.
+            prior_bias: start a fresh head's output bias at the log-frequency of each token in
+                the training blocks, so the first steps need not learn the unigram distribution.
             seed: seed of a fresh head's initialisation.
         """
         super().__init__()
@@ -106,6 +109,13 @@ class MLMReadout(pl.LightningModule):
         self.train_accuracy = MulticlassAccuracy(vocab, average="micro", ignore_index=IGNORE)
         self.val_accuracy = MulticlassAccuracy(vocab, average="micro", ignore_index=IGNORE)
         self.val_top5 = MulticlassAccuracy(vocab, top_k=5, average="micro", ignore_index=IGNORE)
+
+    def on_fit_start(self) -> None:
+        blocks = getattr(self.trainer.datamodule, "train_blocks", None)
+        if self.hparams.prior_bias and not self.head_from_checkpoint and blocks is not None and self.trainer.global_step == 0:
+            counts = torch.bincount(blocks.flatten(), minlength=self.head.bias.numel()).float()
+            with torch.no_grad():
+                self.head.bias.copy_((counts + 1).log() - (counts + 1).sum().log())
 
     def train(self, mode: bool = True) -> MLMReadout:
         """A frozen encoder stays in eval mode (no dropout): it is a fixed feature extractor."""

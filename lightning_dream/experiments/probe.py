@@ -29,7 +29,6 @@ class KnowledgeProbe(MaskedLMPrediction):
             top_k: the k of P@k (P@1 is always reported).
         """
         super().__init__(**kwargs)
-        self.save_hyperparameters()
         self.check_top_k(top_k)
         self.facts = read_lama(probe_file, self.tokenizer)
         self.relations = sorted({fact.relation for fact in self.facts})

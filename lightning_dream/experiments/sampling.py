@@ -50,7 +50,6 @@ class MLMSampling(MaskedLMPrediction):
             seed: random seed (batch i of ``batch_size`` samples draws from seed + i).
         """
         super().__init__(**kwargs)
-        self.save_hyperparameters()
         check_positive("num_samples", num_samples)
         check_positive("temperature", temperature)
         if not 0 < temperature_decay <= 1:

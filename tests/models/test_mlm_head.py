@@ -91,3 +91,28 @@ def test_unknown_activation_is_one_line():
     with pytest.raises(ConfigError) as err:
         MLMHead(hidden_size=4, vocab_size=5, activation="sparkle")
     assert "activation='sparkle'" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_embedded_head_materialises_once_as_an_ordinary_masked_lm(tmp_path, monkeypatch):
+    from transformers import AutoModelForMaskedLM
+
+    from lightning_dream.models import embedded_heads
+
+    monkeypatch.setenv("LIGHTNING_DREAM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(embedded_heads, "EMBEDDED_DIR", tmp_path / "embedded")
+    model, _ = load_with_head("splade-tiny")
+    head = MLMHead.for_encoder(model.config)
+    with torch.no_grad():
+        for p in head.parameters():
+            p.normal_()
+    head.save(tmp_path / "embedded" / "tiny-mlm", encoder="splade-tiny", depth=1)
+    folder = embedded_heads.materialise("tiny-mlm")
+    assert embedded_heads.materialise("tiny-mlm") == folder  # cached: built once
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no staging left behind
+    loaded = AutoModelForMaskedLM.from_pretrained(folder).eval()
+    assert loaded.config.num_hidden_layers == 1
+    ids = torch.tensor([[101, 2023, 103, 102]])
+    with torch.no_grad():
+        hidden = model.bert(input_ids=ids, output_hidden_states=True).hidden_states[1]
+        expected = head(hidden, model.get_input_embeddings().weight)
+        torch.testing.assert_close(loaded(input_ids=ids).logits, expected, atol=1e-4, rtol=1e-4)
