@@ -11,6 +11,8 @@ plain: transformers' own forward, batched and truncated at the layer (for orient
 
 Run: ``HF_HUB_OFFLINE=1 python benchmarks/token_search.py`` (minilm-l6, layer 2, float32).
 Timings on a shared machine are noisy; (b) and bare take the best of ``--repeats`` runs.
+Under heavy load from other processes, one-candidate forwards on 2 threads suffer most (thread
+hand-offs wait for the scheduler); ``--threads 1`` gives a steadier comparison.
 """
 
 from __future__ import annotations
@@ -44,7 +46,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--sample", type=int, default=500, help="candidates timed one by one for (a)")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     tokenizer, model = load_tokenizer("minilm-l6"), load_encoder("minilm-l6")
     ids = torch.tensor(tokenizer(SENTENCE)["input_ids"])
