@@ -1,5 +1,6 @@
-"""Depth and dynamics views of ALBERT's iterated system: local Lyapunov exponent vs step, and
-the trajectory's token spread, dimension and distance between sentences vs step."""
+"""Depth and dynamics views: a probe's metrics vs depth (a depth sweep), and of ALBERT's iterated
+system the local Lyapunov exponent vs step and the trajectory's token spread, dimension and
+distance between sentences vs step."""
 
 from __future__ import annotations
 
@@ -48,3 +49,18 @@ def lyapunov(result: dict[str, Any]) -> list[Section]:
         text += "; leading exponents per input: " + "; ".join(", ".join(f"{v:.3g}" for v in row) for row in result["spectrum"])
     blocks.append(Note(text))
     return [Section("lyapunov", "Lyapunov exponent", blocks, "positive: nearby states separate (chaos); negative: they converge")] + trajectory(result)
+
+
+def depth_sweep(result: dict[str, Any]) -> list[Section]:
+    """One plot per validation metric of the sweep's rows, against depth."""
+    (rows,) = need(result, "rows", where="results")
+    rows = sorted(rows, key=lambda r: r["depth"])
+    metrics = sorted({k for r in rows for k in r if k.startswith("val/")})
+    if not rows or not metrics:
+        return [Section("depth", "Probe vs depth", [Note("the sweep holds no rows with validation metrics", "warning")])]
+    config = result.get("config", {})
+    plots = [
+        LinePlot(f"{metric} vs depth", "depth", metric, [Series(str(config.get("task", "probe")), [r["depth"] for r in rows], [r.get(metric, float("nan")) for r in rows])], markers=True)
+        for metric in metrics
+    ]
+    return [Section("depth", "Probe vs depth", plots, f"model {config.get('model', '?')}, {len(rows)} depths")]

@@ -9,8 +9,9 @@ from typing import Any
 from lightning_dream.errors import ConfigError
 from lightning_dream.results import RESULTS_FILE, read_results
 
-#: files that also hold results (written by ``combine_layers`` / ``combine_magnitudes``)
-COMBINED_FILES = ("combined_layers.json", "combined_magnitudes.json")
+#: files that also hold results (``combine_layers`` / ``combine_magnitudes``, depth sweeps); the
+#: run folders inside a folder holding one are its parts, not unfinished runs
+COMBINED_FILES = ("combined_layers.json", "combined_magnitudes.json", "sweep.json")
 #: signs that a folder is a run's folder even when it has no results yet
 RUN_MARKS = ("hparams.yaml", "config.yaml", "checkpoints")
 
@@ -62,9 +63,12 @@ def find_runs(root: str | Path) -> list[Run]:
     for run in runs:
         run.name = root.resolve().name if run.name == "." else run.name
     with_results = {p.parent for p in files}
+    combined = {p.parent for p in files if p.name in COMBINED_FILES}
     folders = [root] + sorted(p for p in root.rglob("*") if p.is_dir())
     for folder in folders:
-        if folder not in with_results and is_run_folder(folder) and folder.name != "checkpoints":
+        if folder in with_results or combined.intersection(folder.parents) or folder.name == "checkpoints":
+            continue
+        if is_run_folder(folder):
             name = str(folder.relative_to(root))
             runs.append(Run(root.resolve().name if name == "." else name, folder, problem=unfinished(folder)))
     if not runs:

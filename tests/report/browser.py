@@ -62,12 +62,21 @@ class Browser:
     def texts(self, css: str) -> list[str]:
         return [e.text for e in self.driver.find_elements("css selector", css)]
 
-    def screenshot(self, path: Path, width: int = 1200) -> Path:
-        """The whole page as one PNG."""
-        height = self.driver.execute_script("return document.documentElement.scrollHeight")
-        self.driver.set_window_size(width, min(height + 40, 12000))
+    def screenshot(self, path: Path, full: bool = True) -> Path:
+        """The whole page (or the top of it) as one PNG."""
+        height = self.driver.execute_script("return document.documentElement.scrollHeight") if full else 900
+        self.driver.set_window_size(1200, min(height + 40, 12000))
         path.parent.mkdir(parents=True, exist_ok=True)
         self.driver.save_screenshot(str(path))
+        self.driver.set_window_size(1200, 900)
+        return path
+
+    def view_shot(self, view: str, path: Path) -> Path:
+        """The first section of a view as one PNG (the pictures in docs/report.md)."""
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        self.driver.set_window_size(1200, min(height + 40, 12000))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.driver.find_element("css selector", f"section[data-view='{view}']").screenshot(str(path))
         self.driver.set_window_size(1200, 900)
         return path
 

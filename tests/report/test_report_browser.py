@@ -4,6 +4,7 @@ no console errors, every expected view there, token colours as the result file s
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,10 @@ def rendered(run_dir: Path, browser, tmp_path: Path) -> Path:
     errors = browser.open(page)
     assert errors == [], errors
     return page
+
+
+def load_sweep_task(folder: Path) -> str:
+    return json.loads((folder / "probe_sweep" / "sweep.json").read_text())["config"]["task"]
 
 
 def differing(tokens: list[str], reference: list[str], job: dict) -> int:
@@ -47,7 +52,8 @@ def test_dream_page_shows_process_and_annealing(dream_run, browser, tmp_path, sc
     assert steps == 5
     assert browser.count("[data-view='annealing'] .panel") == steps * positions
     assert browser.count("[data-view='annealing'] .panel:first-child tr.bar-row") == steps * len(job["snapshots"][0]["softmax_top"][0]["tokens"])
-    browser.screenshot(screenshot_dir / "report-dream.png")
+    browser.view_shot("dream-process", screenshot_dir / "report-dream-process.png")
+    browser.view_shot("annealing", screenshot_dir / "report-annealing.png")
 
 
 def test_attention_page_has_head_and_model_views(attention_run, browser, tmp_path, screenshot_dir):
@@ -64,7 +70,7 @@ def test_attention_page_has_head_and_model_views(attention_run, browser, tmp_pat
     # every drawn line is one weight of layer 2 head 3 of at least 0.01
     strong = sum(w >= 0.01 for row in job["attentions"][1][3] for w in row)
     assert browser.count(".head-view line.attn") == strong
-    browser.screenshot(screenshot_dir / "report-attention.png")
+    browser.view_shot("attention", screenshot_dir / "report-attention.png")
 
 
 def test_factorisation_page_highlights_each_component(factorize_run, browser, tmp_path, screenshot_dir):
@@ -80,7 +86,7 @@ def test_factorisation_page_highlights_each_component(factorize_run, browser, tm
         assert "rgba" not in styles[weights.index(max(weights))]
         assert [s.endswith(",0);") for s in styles] == [round(255 * w / max(weights)) == 0 for w in weights]
         assert styles[0].endswith(",0);") and styles[-1].endswith(",0);")  # [CLS] and [SEP] are left out
-    browser.screenshot(screenshot_dir / "report-factorization.png")
+    browser.view_shot("factorization", screenshot_dir / "report-factorization.png")
 
 
 def test_folder_of_runs_gets_an_index_and_names_an_unfinished_run(dream_run, attention_run, factorize_run, browser, tmp_path, screenshot_dir):
@@ -98,15 +104,19 @@ def test_folder_of_runs_gets_an_index_and_names_an_unfinished_run(dream_run, att
     assert "has no results.json: the run did not finish" in browser.texts("tr.index-row[data-ok='0']")[0]
     for view in ("dream-process", "annealing", "attention", "factorization"):
         assert browser.count(f"section[data-view='{view}']") >= 1, view
-    browser.screenshot(screenshot_dir / "report-index.png")
+    browser.screenshot(screenshot_dir / "report-index.png", full=False)
 
 
 @pytest.fixture(scope="session")
 def reconstruct_run(tmp_path_factory) -> Path:
-    reconstruct = pytest.importorskip("lightning_dream.experiments.reconstruct", reason="Reconstruct (issue 4) has not landed")
+    from lightning_dream.experiments.reconstruct import Reconstruct
     from tests.report.conftest import run
 
-    module = reconstruct.Reconstruct(sentences=["the cat sat on the mat ."], layers=[1, 6], num_iterations=120, snapshot_every=10)
+    # CI: a short run (colours are checked against whatever it recovered); pictures for the docs
+    # (REPORT_SCREENSHOTS set) come from a run long enough to recover the early layers
+    long = bool(os.environ.get("REPORT_SCREENSHOTS"))
+    layers, steps = ([1, 3, 6], 300) if long else ([1, 6], 60)
+    module = Reconstruct(sentences=["the cat sat on the mat ."], layers=layers, num_iterations=steps, snapshot_every=10)
     return run(tmp_path_factory.mktemp("reconstruct"), module)
 
 
@@ -120,18 +130,25 @@ def test_reconstruction_rows_colour_what_each_layer_recovered(reconstruct_run, b
         positions = job["end_change"] - job["start_change"] + 1
         assert browser.count(f"{row} .tok.lost") == lost
         assert browser.count(f"{row} .tok.recovered") == positions - lost == round(job["token_recovery"] * positions)
-    browser.screenshot(screenshot_dir / "report-reconstruction.png")
+    browser.view_shot("reconstruction", screenshot_dir / "report-reconstruction.png")
+    browser.view_shot("depth", screenshot_dir / "report-reconstruction-depth.png")
 
 
-def test_substitution_and_dynamics_pages(tmp_path, browser, screenshot_dir):
+def test_substitution_depth_and_dynamics_pages(tmp_path, browser, screenshot_dir):
     from lightning_dream.experiments import Lyapunov, SimilarEmbeddings, TokenSearch
+    from lightning_dream.experiments.sentence_probe import sentence_probe_sweep
     from tests.report.conftest import run
 
     folder = tmp_path / "runs"
     run(folder / "token_search", TokenSearch(layer_id=1, top_k=8, batch_size=4096), predict=True)
     run(folder / "similar", SimilarEmbeddings(layer_id=1, top_k=6), predict=True)
     run(folder / "lyapunov", Lyapunov(sentences=["the cat sat on the mat .", "i hate kickshaws ."], num_steps=8, chunk_size=8, num_directions=2), predict=True)
+    sweep = sentence_probe_sweep(depths=[1, 3], output=str(folder / "probe_sweep"), max_train=24, max_validation=16, epochs=1, batch_size=8)
     rendered(folder, browser, tmp_path)
+    assert browser.count("tr.index-row[data-ok='0']") == 0  # the sweep's per-depth runs belong to it
+    metrics = sorted(k for k in sweep[0] if k.startswith("val/"))
+    assert [e.get_attribute("data-name") for e in browser.driver.find_elements("css selector", "[data-view='depth'] polyline.series")] == [load_sweep_task(folder)] * len(metrics)
+    assert browser.count("[data-view='depth'] svg.plot circle") == 2 * len(metrics)
     search = load(folder / "token_search")["jobs"][0]
     assert browser.texts("[data-view='token-search'] tr.token-row .tok.target") == ["hate"]  # the replaced word, in blue
     assert browser.texts("[data-view='token-search'] tr.bar-row .tok") == [t["token"] for t in search["top"]]
@@ -143,4 +160,5 @@ def test_substitution_and_dynamics_pages(tmp_path, browser, screenshot_dir):
     curves = [e.get_attribute("data-name") for e in browser.driver.find_elements("css selector", "[data-view='lyapunov'] polyline.series")]
     assert curves == ["mean over inputs", "running mean", "input 0", "input 1"]
     assert browser.count("[data-view='dynamics'] svg.plot") == 3
-    browser.screenshot(screenshot_dir / "report-substitution-dynamics.png")
+    for view in ("token-search", "similar-embeddings", "lyapunov", "dynamics", "depth"):
+        browser.view_shot(view, screenshot_dir / f"report-{view}.png")
