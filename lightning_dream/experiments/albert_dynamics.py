@@ -31,6 +31,37 @@ from lightning_dream.models.loading import load_tokenizer
 from lightning_dream.results import write_json_atomic
 
 
+def dynamics_figure(payload: dict[str, Any], path: Path) -> None:
+    """Token spread (synchronisation) and, for Lyapunov runs, the local and running-mean exponent per step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = 2 if "local_exponents" in payload else 1
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 3.4), squeeze=False)
+    sync = payload["sync"]
+    spread = torch.tensor([row["token_spread"] for row in sync])
+    for column, tokens in enumerate(payload["tokens_per_input"]):
+        axes[0, 0].semilogy([row["step"] for row in sync], spread[:, column].clamp(min=1e-12), lw=1, label=f"input {column} ({tokens} tok)")
+    axes[0, 0].set(xlabel="step", ylabel="token spread (std over positions)", title="synchronisation")
+    axes[0, 0].legend(fontsize=7)
+    if panels == 2:
+        local = payload["local_exponents"]
+        steps = [row["step"] for row in local]
+        per_step = torch.tensor([row["per_input"] for row in local]).mean(dim=1)
+        running = per_step.cumsum(0) / torch.arange(1, len(per_step) + 1)
+        axes[0, 1].plot(steps, per_step, lw=0.8, alpha=0.6, label="local (window)")
+        axes[0, 1].plot(steps, running, lw=1.5, label="running mean")
+        axes[0, 1].axhline(0, color="k", lw=0.5)
+        axes[0, 1].set(xlabel="step", ylabel="Lyapunov exponent (per step)", title="maximal exponent (Benettin)")
+        axes[0, 1].legend(fontsize=7)
+    fig.suptitle(f"{payload['config']['model']}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 class IteratedSystemRun(pl.LightningModule):
     """What both experiments share: the model, the inputs, the chunked loop, the curves."""
 
@@ -72,8 +103,8 @@ class IteratedSystemRun(pl.LightningModule):
         if self.hparams.sentences:
             batch = tok(list(self.hparams.sentences), padding=True, return_tensors="pt")
             return batch["input_ids"], batch["attention_mask"]
-        sentences = load_sentences("news")[: 50 * self.hparams.num_inputs * self.hparams.block_size]
-        ids = tok(list(sentences), add_special_tokens=False)["input_ids"]
+        sentences, needed = load_sentences("news"), self.hparams.num_inputs * self.hparams.block_size
+        ids = tok(list(sentences[: needed // 4 + 16]), add_special_tokens=False)["input_ids"]  # news sentences: > 4 pieces
         blocks = pack_blocks(ids, self.hparams.block_size, tok.cls_token_id, tok.sep_token_id)[: self.hparams.num_inputs]
         return blocks, torch.ones_like(blocks)
 
@@ -119,6 +150,7 @@ class IteratedSystemRun(pl.LightningModule):
             **self.curves,
         }
         path = write_json_atomic(run_dir(self.trainer) / "results.json", payload)
+        dynamics_figure(payload, path.with_name("dynamics.png"))
         self.print(f"results: {path}")
 
     def summary(self) -> dict[str, Any]:

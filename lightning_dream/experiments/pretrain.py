@@ -127,13 +127,15 @@ def export_pretrained(checkpoint: str, output_dir: str, half: bool = True) -> st
     Args:
         checkpoint: a ``.ckpt`` written while training ``MaskedLMPretraining``.
         output_dir: folder to create (loadable by ``AutoModelForMaskedLM.from_pretrained``).
-        half: store float16 weights (a quarter of the size of float32 at no measurable cost
-            for analysis; loaders upcast with ``dtype=torch.float32``).
+        half: store float16 weights (half the size of float32); config.json still says float32,
+            so ``from_pretrained`` upcasts them unless asked otherwise.
     """
     if not Path(checkpoint).is_file():
         raise ConfigError(f"checkpoint {checkpoint!r} does not exist")
     module = MaskedLMPretraining.load_from_checkpoint(checkpoint, map_location="cpu")
     model = module.model.half() if half else module.model
     model.save_pretrained(output_dir)
+    model.config.dtype = torch.float32  # the default dtype of loaders that do not ask: compute in float32
+    model.config.save_pretrained(output_dir)
     load_tokenizer(module.hparams.tokenizer).save_pretrained(output_dir)
     return output_dir
