@@ -77,7 +77,7 @@ def shifted(result: dict[str, Any]) -> list[Section]:
                 concepts = sorted({j["toward"] for j in members if j.get("toward")})
                 target = original_row(original, first, "target", set(range(start, end + 1)), f"activation at {start}..{end} moved toward {' / '.join(concepts) or '—'}")
             else:
-                position = first.get("word_id") if first.get("word_id") is not None else 1
+                position = result.get("config", {}).get("change_position", 1)
                 target = original_row(original, first, "target", {position}, f"vector of {first.get('changed_token')!r} from {first.get('changed_from', '?')!r}")
             rows = [target]
             for job in members:

@@ -162,3 +162,26 @@ def test_substitution_depth_and_dynamics_pages(tmp_path, browser, screenshot_dir
     assert browser.count("[data-view='dynamics'] svg.plot") == 3
     for view in ("token-search", "similar-embeddings", "lyapunov", "dynamics", "depth"):
         browser.view_shot(view, screenshot_dir / f"report-{view}.png")
+
+
+def test_changed_activation_rows_colour_toward_other_and_unchanged(tmp_path, browser, screenshot_dir):
+    from lightning_dream.combine import export_activation
+    from lightning_dream.experiments.reconstruct import ReconstructChanged
+    from tests.report.conftest import run
+
+    he = export_activation("he was playing baseball with her friends", 1, str(tmp_path / "he.json"))
+    module = ReconstructChanged(
+        change_activation_file=he, change_position=1, sentences="she was playing baseball with her friends",
+        layers=[1, 4], init="sentence", num_iterations=30, snapshot_every=10,
+    )
+    folder = run(tmp_path / "changed", module)
+    rendered(folder, browser, tmp_path)
+    assert browser.count("[data-view='shifted'] tr[data-row='target'] .tok.shifted") == 2  # position 1, at each layer
+    for job in load(folder)["jobs"]:
+        row = f"[data-view='shifted'] tr[data-layer='{job['layer_id']}'][data-job='{job['job']}']"
+        pairs = [(o, b) for i, (o, b) in enumerate(zip(job["original_tokens"], job["best_tokens"])) if changeable(job, i, len(job["best_tokens"]))]
+        toward = sum(o != b and b == "he" for o, b in pairs)
+        assert browser.count(f"{row} .tok.toward") == toward
+        assert browser.count(f"{row} .tok.other") == sum(o != b for o, b in pairs) - toward
+        assert browser.count(f"{row} .tok.unchanged") == sum(o == b for o, b in pairs)
+    browser.view_shot("shifted", screenshot_dir / "report-changed.png")
