@@ -24,6 +24,7 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; results and reports are for others to read too
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
             handle.flush()
