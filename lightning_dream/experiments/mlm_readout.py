@@ -104,7 +104,6 @@ class MLMReadout(pl.LightningModule):
             self.head.load_from_masked_lm(masked_lm)
         if freeze_encoder:
             self.encoder.requires_grad_(False)
-            self.strict_loading = False  # checkpoints hold the head only; the encoder comes from `model`
         vocab = config.vocab_size
         self.train_accuracy = MulticlassAccuracy(vocab, average="micro", ignore_index=IGNORE)
         self.val_accuracy = MulticlassAccuracy(vocab, average="micro", ignore_index=IGNORE)
@@ -172,6 +171,10 @@ class MLMReadout(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.hparams.freeze_encoder:  # the frozen encoder is reloaded from `model`
             checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("encoder.")}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self.hparams.freeze_encoder:  # put back the encoder just loaded from `model`
+            checkpoint["state_dict"].update({f"encoder.{k}": v for k, v in self.encoder.state_dict().items()})
 
 
 def export_mlm_head(checkpoint: str, output_dir: str, note: str = "") -> str:

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 
 from lightning_dream.data.lama import EMBEDDED_PROBES
 from lightning_dream.errors import ConfigError
@@ -59,3 +60,19 @@ def test_shipped_minilm_mlm_fills_held_out_news_words(trainer_factory):
     top5 = sum(f["obj_label"] in t for t, f in zip(top, facts)) / FIXED_SET
     print(f"minilm-l6-mlm on {FIXED_SET} held-out news sentences: top-1 {top1:.3f}, top-5 {top5:.3f}")
     assert top5 >= 0.30
+
+
+def test_shipped_minilm_mlm_is_the_minilm_encoder_plus_the_shipped_head():
+    from lightning_dream.models.embedded_heads import EMBEDDED_DIR
+    from lightning_dream.models.loading import load_encoder, load_masked_lm
+    from lightning_dream.models.mlm_head import MLMHead
+
+    model = load_masked_lm("minilm-l6-mlm")
+    encoder = load_encoder("minilm-l6")
+    head, meta = MLMHead.load(EMBEDDED_DIR / "minilm-l6-mlm")
+    assert (meta["encoder"], meta["depth"], model.config.num_hidden_layers) == ("minilm-l6", 6, 6)
+    ids = torch.tensor([[101, 1996, 3007, 1997, 2605, 2003, 103, 1012, 102]])
+    with torch.no_grad():
+        hidden = encoder(input_ids=ids).last_hidden_state
+        expected = head(hidden, encoder.get_input_embeddings().weight)
+        torch.testing.assert_close(model(input_ids=ids).logits, expected, atol=1e-4, rtol=1e-4)

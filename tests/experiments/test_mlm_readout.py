@@ -19,7 +19,7 @@ def test_head_training_on_real_news_lowers_held_out_loss_and_leaves_the_encoder(
     data = small_news("splade-tiny")
     readout = MLMReadout(model="splade-tiny", init_readout=True, lr=1e-2, warmup_fraction=0.0)
     encoder_before = {k: v.clone() for k, v in readout.encoder.state_dict().items()}
-    trainer = trainer_factory(max_steps=40, limit_val_batches=4, num_sanity_val_steps=0)
+    trainer = trainer_factory(max_steps=20, limit_val_batches=2, num_sanity_val_steps=0)
     before = val_loss(trainer, readout, data)
     trainer.fit(readout, datamodule=data)
     after = val_loss(trainer, readout, data)
