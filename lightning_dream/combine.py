@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 from statistics import mean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 import torch
@@ -20,16 +20,18 @@ from pytorch_lightning.loggers import TensorBoardLogger
 
 from lightning_dream.callbacks import ResultWriter
 from lightning_dream.errors import ConfigError, check_range
-from lightning_dream.experiments.jobs import Job, tokenize_sentence
 from lightning_dream.models.loading import load_encoder, load_tokenizer
 from lightning_dream.models.readout import EncoderReadout
 from lightning_dream.results import RESULTS_FILE, read_results, write_json_atomic
+
+if TYPE_CHECKING:  # experiments import this module; it never imports them
+    from lightning_dream.experiments.jobs import Job
 
 ACTIVATION_FORMAT = "lightning_dream.activation/1"
 COMBINED_FORMAT = "lightning_dream.combined/1"
 
 
-def token_recovery(ids: torch.Tensor, job: Job) -> float:
+def token_recovery(ids: torch.Tensor, job: "Job") -> float:
     """Fraction of the job's changeable positions whose token equals the original sentence's."""
     positions = list(job.change_positions)
     original = torch.tensor([job.input_ids[p] for p in positions])
@@ -178,8 +180,10 @@ def export_activation(sentence: str, word_id: int, output: str, model: str = "mi
         output: JSON file to write.
         model: encoder (embedded name, folder or hub name).
     """
+    if not sentence.strip():
+        raise ConfigError("sentence is empty: give at least one word")
     tokenizer = load_tokenizer(model)
-    ids = tokenize_sentence(tokenizer, sentence)
+    ids = tokenizer(sentence)["input_ids"]
     check_range("word_id", word_id, 0, len(ids) - 1)
     readout = EncoderReadout(load_encoder(model))
     hidden = readout.hidden_states(torch.ones(1, len(ids), dtype=torch.long), readout.num_layers, input_ids=torch.tensor([ids]))

@@ -211,7 +211,7 @@ class ReconstructShifted(Reconstruct):
     def __init__(
         self,
         cav_file: str,
-        magnitudes: list[float] = [-8.0, -4.0, 4.0, 8.0],  # noqa: B006  (jsonargparse shows the default)
+        magnitudes: list[float] = [-12.0, -6.0, 6.0, 12.0],  # noqa: B006  (jsonargparse shows the default)
         shift_start: int = 1,
         shift_end: int = 1,
         **kwargs: Any,

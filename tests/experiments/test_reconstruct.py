@@ -33,10 +33,10 @@ def cav_file(path, hidden: int = 384, layers=range(7), concepts=("he", "she")) -
 
 
 def test_early_layer_reconstructs_better_than_last(tmp_path):
-    module = Reconstruct(sentences="the cat sat on the mat", layers=[1, 6], num_iterations=150, snapshot_every=50)
+    module = Reconstruct(sentences="the cat sat on the mat", layers=[1, 6], snapshot_every=50)  # the defaults: 300 steps
     result = fit(module, tmp_path)
     recovery = {row["layer_id"]: row["token_recovery"] for row in result["summary"]}
-    assert recovery[1] >= 0.8
+    assert recovery[1] >= 0.8  # measured: 1.0 at layer 1, 0.5 at layer 6
     assert recovery[1] > recovery[6]
     job = result["jobs"][0]
     assert job["start_tokens"] != job["original_tokens"]  # a random start, not the answer

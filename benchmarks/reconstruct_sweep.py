@@ -1,0 +1,89 @@
+"""Reconstruction sweep: all layers x 8 sentences batched in one run vs one job at a time.
+
+The batched run optimises all 48 (sentence, layer) jobs of the embedded MiniLM together, going
+only as deep as the deepest layer. The baseline runs the same jobs one at a time through the
+full model (as the original tool did, one process per reconstruction). Both use the same
+steps, schedule and seeds: every job keeps its global index, so it starts from the same random
+tokens and draws the same random numbers either way. Only the optimisation loop is timed
+(model loading is excluded from both). Prints both token recoveries and
+``speedup_vs_sequential: X``.
+
+    HF_HUB_OFFLINE=1 python benchmarks/reconstruct_sweep.py [--steps 300] [--sentences 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+from statistics import mean
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import Callback
+
+from lightning_dream.experiments.reconstruct import Reconstruct
+
+
+class LoopTimer(Callback):
+    """Wall time of the optimisation loop alone (model loading happens before it starts)."""
+
+    seconds = 0.0
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.start = time.perf_counter()
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+class FullDepth(Reconstruct):
+    """The baseline: every job runs through the whole encoder, whatever its layer."""
+
+    @property
+    def depth(self) -> int:
+        return self.readout.num_layers
+
+
+def run(module: Reconstruct, root: Path) -> tuple[float, list[dict]]:
+    timer = LoopTimer()
+    trainer = pl.Trainer(
+        accelerator="cpu", devices=1, precision="32-true", max_epochs=1, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, default_root_dir=str(root), callbacks=[timer],
+    )
+    trainer.fit(module)
+    return timer.seconds, module.job_results()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--sentences", type=int, default=8)
+    args = parser.parse_args()
+    settings = dict(corpus="news", num_sentences=args.sentences, min_words=8, max_words=12, layers="all", num_iterations=args.steps,
+                    snapshot_every=args.steps, log_every=args.steps, image_every=args.steps, seed=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        batched = Reconstruct(**settings)
+        jobs = list(batched.jobs)
+        print(f"jobs: {len(jobs)} ({args.sentences} sentences x {len(batched.layers)} layers), steps: {args.steps}", flush=True)
+        batched_seconds, batched_results = run(batched, Path(tmp) / "batched")
+        print(f"batched: {batched_seconds:.1f} s", flush=True)
+        sequential_seconds, sequential_results = 0.0, []
+        for job in jobs:
+            single = FullDepth(**settings)
+            single.jobs[:] = [job]  # same job, same global index: same random start and noise
+            seconds, results = run(single, Path(tmp) / f"job_{job.index}")
+            sequential_seconds += seconds
+            sequential_results += results
+        print(f"sequential: {sequential_seconds:.1f} s", flush=True)
+    for name, results in (("batched", batched_results), ("sequential", sequential_results)):
+        per_layer = {k: mean(r["token_recovery"] for r in results if r["layer_id"] == k) for k in batched.layers}
+        curve = " ".join(f"L{k}={v:.3f}" for k, v in per_layer.items())
+        print(f"token_recovery_{name}: {mean(r['token_recovery'] for r in results):.3f} ({curve})")
+    same = sum(a["best_tokens"] == b["best_tokens"] for a, b in zip(batched_results, sequential_results))
+    print(f"identical_reconstructions: {same}/{len(jobs)}")
+    print(f"speedup_vs_sequential: {sequential_seconds / batched_seconds:.2f}")
+
+
+if __name__ == "__main__":
+    main()
