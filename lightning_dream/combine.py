@@ -31,7 +31,7 @@ ACTIVATION_FORMAT = "lightning_dream.activation/1"
 COMBINED_FORMAT = "lightning_dream.combined/1"
 
 
-def token_recovery(ids: torch.Tensor, job: "Job") -> float:
+def token_recovery(ids: torch.Tensor, job: Job) -> float:
     """Fraction of the job's changeable positions whose token equals the original sentence's."""
     positions = list(job.change_positions)
     original = torch.tensor([job.input_ids[p] for p in positions])
