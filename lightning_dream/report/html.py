@@ -76,6 +76,8 @@ def line_plot(block: LinePlot, width: int = 640, height: int = 260) -> str:
     left, right, top, bottom = 62, 62 if block.right_label else 16, 44, 40
     xs = [x for s in block.series for x in s.x] or [0.0, 1.0]
     xt = nice_ticks(min(xs), max(xs))
+    if all(float(x).is_integer() for x in xs):  # steps, layers, depths: no ticks between them
+        xt = [x for x in xt if float(x).is_integer()] if len([x for x in xt if float(x).is_integer()]) >= 2 else [min(xs), max(xs)]
     x0, x1 = xt[0], xt[-1]
 
     def sx(x: float) -> float:
