@@ -43,7 +43,7 @@ def dynamics_figure(payload: dict[str, Any], path: Path) -> None:
     sync = payload["sync"]
     spread = torch.tensor([row["token_spread"] for row in sync])
     for column, tokens in enumerate(payload["tokens_per_input"]):
-        axes[0, 0].semilogy([row["step"] for row in sync], spread[:, column].clamp(min=1e-12), lw=1, label=f"input {column} ({tokens} tok)")
+        axes[0, 0].semilogy([row["step"] for row in sync], spread[:, column].clamp(min=1e-20), lw=1, label=f"input {column} ({tokens} tok)")
     axes[0, 0].set(xlabel="step", ylabel="token spread (std over positions)", title="synchronisation")
     axes[0, 0].legend(fontsize=7)
     if panels == 2:
