@@ -67,3 +67,15 @@ def test_an_empty_corpus_is_a_clear_error(tmp_path):
 def test_bad_inputs(settings, message):
     with pytest.raises(ConfigError, match=message):
         CorpusSearch(**{**LIMIT, **settings})
+
+
+def test_two_processes_equal_one(trainer_factory, tmp_path):
+    settings = dict(layer_id=1, neuron_ids=[314, 7], top_k=4, max_sentences=200, batch_size=16)
+    one = search(trainer_factory, **settings)
+    trainer_factory(default_root_dir=str(tmp_path / "two"), devices=2, strategy="job_sharding_spawn").predict(CorpusSearch(**settings))
+    sharded = read_results(tmp_path / "two", CorpusSearch.result_format)
+    assert sharded["trainer"]["world_size"] == 2
+    two = sharded["jobs"]
+    for a, b in zip(one, two, strict=True):
+        assert [e["index"] for e in a["top"]] == [e["index"] for e in b["top"]]
+        assert [e["activation"] for e in a["top"]] == pytest.approx([e["activation"] for e in b["top"]], abs=1e-5)

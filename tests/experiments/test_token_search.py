@@ -69,3 +69,18 @@ def test_minilm_word_target_best_token_rerun_through_the_full_model(trainer_fact
 def test_bad_inputs_name_the_value_and_what_is_allowed(settings, message):
     with pytest.raises(ConfigError, match=message):
         TokenSearch(sentence=SENTENCE, **settings)
+
+
+def test_two_processes_equal_one(trainer_factory, tmp_path):
+    """The vocabulary is split between processes and their scores merged: the same answer."""
+    settings = dict(model="splade-tiny", change_word=3, layer_id=1, neuron_ids=[5, 77], top_k=6, batch_size=2048)
+    one = search(trainer_factory, **settings)
+    trainer_factory(default_root_dir=str(tmp_path / "two"), devices=2, strategy="job_sharding_spawn").predict(TokenSearch(sentence=SENTENCE, **settings))
+    sharded = read_results(tmp_path / "two", TokenSearch.result_format)
+    assert sharded["trainer"]["world_size"] == 2
+    two = sharded["jobs"]
+    assert [j["job"] for j in two] == [0, 1] and two[0]["tokens_searched"] == 30522
+    for a, b in zip(one, two):
+        assert [t["id"] for t in a["top"]] == [t["id"] for t in b["top"]]
+        assert [t["activation"] for t in a["top"]] == pytest.approx([t["activation"] for t in b["top"]], abs=1e-5)
+        assert a["original_rank"] == b["original_rank"]
