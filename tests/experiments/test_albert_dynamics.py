@@ -63,6 +63,9 @@ def test_lyapunov_run_writes_curves_and_spectrum(tmp_path):
     _predict(Lyapunov(sentences=SENTENCES, num_steps=8, chunk_size=4, tau=2, num_directions=2, num_exponents=2), tmp_path)
     results = read_results(tmp_path, "lightning_dream.albert_lyapunov/1")
     assert [row["step"] for row in results["local_exponents"]] == [2, 4, 6, 8]
+    local = torch.tensor([row["per_input"] for row in results["local_exponents"]], dtype=torch.float64)
+    assert results["maximal_exponent_per_input"] == pytest.approx(local.mean(dim=0).tolist())
+    assert results["maximal_exponent"] == pytest.approx(float(local.mean()))
     assert len(results["spectrum"]) == 2 and len(results["spectrum"][0]) == 2
     assert results["spectrum"][0][0] >= results["spectrum"][0][1]
 
