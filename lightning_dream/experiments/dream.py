@@ -8,7 +8,6 @@ import torch
 from torch import Tensor
 
 from lightning_dream.errors import ConfigError
-from lightning_dream.experiments.jobs import Job, change_span, tokenize_sentence
 from lightning_dream.experiments.soft_input import SoftInputExperiment
 from lightning_dream.models.readout import ActivationTarget
 
@@ -56,18 +55,8 @@ class Dream(SoftInputExperiment):
         self.span = (start_change, end_change)
         self.jobs  # build and validate now, before any model work
 
-    def build_jobs(self) -> list[Job]:
-        if not self.sentences:
-            raise ConfigError("sentences is empty: give at least one sentence")
-        jobs = []
-        for sentence in self.sentences:
-            ids = tokenize_sentence(self.tokenizer, sentence)
-            start, end = change_span(ids, *self.span)
-            for neuron in self.neuron_ids:
-                target = ActivationTarget(self.hparams.layer_id, self.word_id, neuron, self.hparams.reduction)
-                target.validate(self.config.num_hidden_layers, self.config.hidden_size, len(ids))
-                jobs.append(Job(len(jobs), sentence, ids, start, end, target))
-        return jobs
+    def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict]]:
+        return [(ActivationTarget(self.hparams.layer_id, self.word_id, n, self.hparams.reduction), {}) for n in self.neuron_ids]
 
     @property
     def depth(self) -> int:

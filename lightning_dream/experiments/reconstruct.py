@@ -22,7 +22,7 @@ from lightning_dream.data.corpus import load_sentences
 from lightning_dream.data.concepts import CHANGE_MARKS, classify_change
 from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.cav import load_cav
-from lightning_dream.experiments.jobs import Job, batch_jobs, change_span, tokenize_sentence
+from lightning_dream.experiments.jobs import Job, batch_jobs
 from lightning_dream.experiments.soft_input import SoftInputExperiment
 from lightning_dream.models.readout import ActivationTarget
 from lightning_dream.models.soft_tokens import Init
@@ -106,19 +106,8 @@ class Reconstruct(SoftInputExperiment):
         """Extra job info per (sentence, layer); variants return one entry per target change."""
         return [{}]
 
-    def build_jobs(self) -> list[Job]:
-        if not self.sentences:
-            raise ConfigError("sentences is empty: give at least one sentence")
-        jobs = []
-        for sentence in self.sentences:
-            ids = tokenize_sentence(self.tokenizer, sentence)
-            start, end = change_span(ids, *self.span)
-            for layer in self.layers:
-                target = ActivationTarget(layer, self.position, self.neuron)
-                target.validate(self.config.num_hidden_layers, self.config.hidden_size, len(ids))
-                for info in self.variants(ids):
-                    jobs.append(Job(len(jobs), sentence, ids, start, end, target, dict(info)))
-        return jobs
+    def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:
+        return [(ActivationTarget(layer, self.position, self.neuron), info) for layer in self.layers for info in self.variants(ids)]
 
     def change_target(self, target: Tensor) -> Tensor:
         """Hook: move the stored activations (jobs, L, H) before reconstruction."""

@@ -19,9 +19,9 @@ from transformers import PreTrainedModel
 
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError, check_positive
-from lightning_dream.experiments.jobs import Job, JobTracker, batch_jobs
+from lightning_dream.experiments.jobs import Job, JobTracker, batch_jobs, change_span, tokenize_sentence
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
-from lightning_dream.models.readout import EncoderReadout
+from lightning_dream.models.readout import ActivationTarget, EncoderReadout
 from lightning_dream.models.schedules import TemperatureSchedule
 from lightning_dream.models.soft_tokens import Init, SoftTokens
 from lightning_dream.strategies import shard
@@ -102,8 +102,22 @@ class SoftInputExperiment(pl.LightningModule):
         self.last_step: StepRecord | None = None
 
     # -- what subclasses provide -------------------------------------------------------------
-    def build_jobs(self) -> list[Job]:
+    def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:
+        """The (target, extra result info) pairs to optimise for one tokenised sentence."""
         raise NotImplementedError
+
+    def build_jobs(self) -> list[Job]:
+        """Every sentence (``self.sentences``, span ``self.span``) x every target of it."""
+        if not self.sentences:
+            raise ConfigError("sentences is empty: give at least one sentence")
+        jobs = []
+        for sentence in self.sentences:
+            ids = tokenize_sentence(self.tokenizer, sentence)
+            start, end = change_span(ids, *self.span)
+            for target, info in self.targets(ids):
+                target.validate(self.config.num_hidden_layers, self.config.hidden_size, len(ids))
+                jobs.append(Job(len(jobs), sentence, ids, start, end, target, dict(info)))
+        return jobs
 
     def objective(self, hidden: Tensor, mask: Tensor) -> Tensor:
         """Per-job value to maximise from stacked hidden states (depth+1, jobs, L, H)."""
