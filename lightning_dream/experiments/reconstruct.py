@@ -134,10 +134,8 @@ class Reconstruct(SoftInputExperiment):
         return -squared.sum((1, 2)) / self.weight.sum((1, 2))
 
     # -- results -----------------------------------------------------------------------------
-    def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import StepLogger
-
-        return [StepLogger(), SummaryResultWriter()]
+    def result_writer(self) -> Callback:
+        return SummaryResultWriter()
 
     def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> dict[str, Any]:
         result = super().job_result(row, job, final, final_value)

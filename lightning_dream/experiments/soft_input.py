@@ -172,10 +172,16 @@ class SoftInputExperiment(pl.LightningModule):
     def train_dataloader(self) -> DataLoader:
         return step_loader(self.num_iterations)
 
-    def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import FigureLogger, ResultWriter, StepLogger
+    def result_writer(self) -> Callback:
+        """The callback that writes results.json (Reconstruct adds per-layer summaries)."""
+        from lightning_dream.callbacks import ResultWriter
 
-        return [StepLogger(), ResultWriter(), FigureLogger()]
+        return ResultWriter()
+
+    def configure_callbacks(self) -> list[Callback]:
+        from lightning_dream.callbacks import FigureLogger, StepLogger
+
+        return [StepLogger(), self.result_writer(), FigureLogger()]
 
     # -- the loop ----------------------------------------------------------------------------
     def evaluate(self, step: int, temperature: float) -> tuple[Tensor, Tensor, Tensor]:
