@@ -1,10 +1,11 @@
 """MLM readout: train a BERT-style masked-LM head on an encoder's hidden states at any depth.
 
 How much of the vocabulary can be read back from layer k? The trainable parameters are the
-head's (``MLMHead``; the encoder too if ``freeze_encoder: false``). Data come from
+head's (``MLMHead``; the encoder too if ``freeze_encoder: false``, or only its top blocks with
+``train_top_blocks``). Data come from
 ``MaskedTextData`` (real text, BERT masking 15%, 80/10/10); loss and masked-token accuracy go
-to TensorBoard. ``export_mlm_head`` stores the trained head alone (safetensors + config), the
-form in which ``minilm-l6-mlm`` ships inside the package.
+to TensorBoard. ``export_mlm_head`` stores the trained head (and any tuned top blocks) alone,
+the form in which ``minilm-l6-mlm`` ships inside the package.
 
 The encoder runs only through ``hidden_at_depth``, so ALBERT iterated past its trained depth
 works the same way once ``depth.py`` knows how to iterate it.
@@ -24,8 +25,10 @@ from transformers.utils import logging as hf_logging
 
 from lightning_dream.errors import ConfigError, check_positive, check_range
 from lightning_dream.models.depth import hidden_at_depth
+from lightning_dream.models.embedded_heads import save_tuned_blocks
 from lightning_dream.models.loading import load_config, resolve_model
 from lightning_dream.models.mlm_head import MLMHead
+from lightning_dream.models.readout import block_list
 
 IGNORE = -100  # label of positions not selected for prediction (transformers' convention)
 
@@ -52,6 +55,7 @@ class MLMReadout(pl.LightningModule):
         model: str = "minilm-l6",
         depth: int | None = None,
         freeze_encoder: bool = True,
+        train_top_blocks: int = 0,
         init_readout: bool = False,
         tie_decoder: bool = True,
         lr: float = 2e-3,
@@ -68,12 +72,18 @@ class MLMReadout(pl.LightningModule):
                 None = the model's full depth). ALBERT may be iterated past its trained depth.
             freeze_encoder: train the head only (the encoder runs without gradients, in eval
                 mode, and is left out of checkpoints).
+            train_top_blocks: with a frozen encoder, still fine-tune its top N blocks below the
+                readout (blocks depth-N+1..depth) at ``encoder_lr``: an encoder whose last layers
+                were trained for another objective (all-MiniLM's sentence embeddings keep little
+                of a [MASK]'s context) must learn to carry word identity again. Only those blocks
+                go into checkpoints and exports. Not for ALBERT (its layer is shared).
             init_readout: start the head from scratch even when the checkpoint has a trained
                 one (e.g. splade-tiny); a checkpoint without one always starts from scratch.
             tie_decoder: decode with the encoder's input embeddings (BERT's choice) instead of a
                 vocabulary matrix of the head's own.
             lr: peak AdamW learning rate of the head.
-            encoder_lr: AdamW learning rate of the encoder when ``freeze_encoder: false``.
+            encoder_lr: AdamW learning rate of the encoder (``freeze_encoder: false``) or of its
+                top blocks (``train_top_blocks``).
             weight_decay: AdamW weight decay of weight matrices (not biases, LayerNorm).
             warmup_fraction: share of the steps warming the rate up linearly; it then decays
                 linearly to zero at the last step.
@@ -89,6 +99,9 @@ class MLMReadout(pl.LightningModule):
             check_range("depth", self.depth, 0, 10_000)
         else:
             check_range("depth", self.depth, 0, config.num_hidden_layers)
+        if train_top_blocks and config.model_type == "albert":
+            raise ConfigError("train_top_blocks needs separate blocks: ALBERT shares one layer (use freeze_encoder: false)")
+        check_range("train_top_blocks", train_top_blocks, 0, self.depth)
         check_positive("lr", lr)
         check_positive("encoder_lr", encoder_lr)
         if not 0 <= warmup_fraction < 1:
@@ -104,6 +117,9 @@ class MLMReadout(pl.LightningModule):
             self.head.load_from_masked_lm(masked_lm)
         if freeze_encoder:
             self.encoder.requires_grad_(False)
+            if train_top_blocks:
+                owner, attribute = block_list(self.encoder)
+                getattr(owner, attribute)[self.depth - train_top_blocks : self.depth].requires_grad_(True)
         vocab = config.vocab_size
         self.train_accuracy = MulticlassAccuracy(vocab, average="micro", ignore_index=IGNORE)
         self.val_accuracy = MulticlassAccuracy(vocab, average="micro", ignore_index=IGNORE)
@@ -116,8 +132,17 @@ class MLMReadout(pl.LightningModule):
             with torch.no_grad():
                 self.head.bias.copy_((counts + 1).log() - (counts + 1).sum().log())
 
+    @property
+    def encoder_trains(self) -> bool:
+        return any(p.requires_grad for p in self.encoder.parameters())
+
+    def tuned_encoder_keys(self) -> set[str]:
+        """Checkpoint keys of the encoder parameters that train (all of them if unfrozen)."""
+        return {f"encoder.{name}" for name, p in self.encoder.named_parameters() if p.requires_grad}
+
     def train(self, mode: bool = True) -> MLMReadout:
-        """A frozen encoder stays in eval mode (no dropout): it is a fixed feature extractor."""
+        """A frozen encoder stays in eval mode (no dropout), tuned top blocks included: it is a
+        fixed feature extractor with a few blocks adapted, not a model being pretrained."""
         super().train(mode)
         if self.hparams.freeze_encoder:
             self.encoder.eval()
@@ -128,7 +153,7 @@ class MLMReadout(pl.LightningModule):
         the 30k-way decoder is the costly part, so it never sees the other 85%."""
         input_ids, labels = batch["input_ids"], batch["labels"]
         mask = batch.get("attention_mask", torch.ones_like(input_ids))
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.hparams.freeze_encoder):
+        with torch.set_grad_enabled(torch.is_grad_enabled() and self.encoder_trains):
             hidden = hidden_at_depth(self.encoder, input_ids, mask, self.depth)
         selected = labels != IGNORE
         embeddings = self.encoder.get_input_embeddings().weight
@@ -154,8 +179,9 @@ class MLMReadout(pl.LightningModule):
         decay = [p for p in self.head.parameters() if p.ndim >= 2]
         no_decay = [p for p in self.head.parameters() if p.ndim < 2]
         groups = [{"params": decay, "weight_decay": self.hparams.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-        if not self.hparams.freeze_encoder:
-            groups.append({"params": list(self.encoder.parameters()), "lr": self.hparams.encoder_lr, "weight_decay": self.hparams.weight_decay})
+        if self.encoder_trains:
+            encoder = [p for p in self.encoder.parameters() if p.requires_grad]
+            groups.append({"params": encoder, "lr": self.hparams.encoder_lr, "weight_decay": self.hparams.weight_decay})
         optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr)
         total = max(1, int(self.trainer.estimated_stepping_batches))
         warmup = int(total * self.hparams.warmup_fraction)
@@ -169,16 +195,19 @@ class MLMReadout(pl.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        if self.hparams.freeze_encoder:  # the frozen encoder is reloaded from `model`
-            checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("encoder.")}
+        if self.hparams.freeze_encoder:  # the frozen part is reloaded from `model`
+            keep = self.tuned_encoder_keys()
+            checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("encoder.") or k in keep}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        if self.hparams.freeze_encoder:  # put back the encoder just loaded from `model`
-            checkpoint["state_dict"].update({f"encoder.{k}": v for k, v in self.encoder.state_dict().items()})
+        if self.hparams.freeze_encoder:  # put back the frozen part just loaded from `model`
+            state = checkpoint["state_dict"]
+            state.update({f"encoder.{k}": v for k, v in self.encoder.state_dict().items() if f"encoder.{k}" not in state})
 
 
 def export_mlm_head(checkpoint: str, output_dir: str, note: str = "") -> str:
-    """Store the head of an ``MLMReadout`` checkpoint alone (safetensors + config.json).
+    """Store the head of an ``MLMReadout`` checkpoint alone (safetensors + config.json), with
+    its tuned top blocks if it trained some (half precision, applied over the encoder on load).
 
     Args:
         checkpoint: a ``.ckpt`` written while training ``MLMReadout``.
@@ -191,4 +220,7 @@ def export_mlm_head(checkpoint: str, output_dir: str, note: str = "") -> str:
     if not module.hparams.freeze_encoder:
         raise ConfigError(f"{checkpoint} fine-tuned its encoder: a head alone cannot reproduce it")
     module.head.save(output_dir, encoder=module.hparams.model, depth=module.depth, note=note)
+    tuned = {name: p for name, p in module.encoder.named_parameters() if p.requires_grad}
+    if tuned:
+        save_tuned_blocks(output_dir, tuned)
     return output_dir

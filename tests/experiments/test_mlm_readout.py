@@ -79,3 +79,40 @@ def test_head_training_on_minilm_lowers_held_out_loss(trainer_factory):
     before = val_loss(trainer, readout, data)
     trainer.fit(readout, datamodule=data)
     assert val_loss(trainer, readout, data) < before - 1.0
+
+
+def test_tuned_top_block_trains_ships_and_materialises_with_the_head(tmp_path, trainer_factory, monkeypatch):
+    from lightning_dream.models import embedded_heads
+
+    data = small_news("splade-tiny")
+    readout = MLMReadout(model="splade-tiny", train_top_blocks=1, encoder_lr=1e-3, warmup_fraction=0.0)
+    before = {k: v.clone() for k, v in readout.encoder.state_dict().items()}
+    trainer = trainer_factory(max_steps=3, limit_val_batches=0, enable_checkpointing=True)
+    trainer.fit(readout, datamodule=data)
+    changed = {k for k, v in readout.encoder.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and all(k.startswith("encoder.layer.1.") for k in changed), changed
+    path = tmp_path / "tuned.ckpt"
+    trainer.save_checkpoint(path)
+    state = torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+    assert {k for k in state if k.startswith("encoder.")} == {f"encoder.{k}" for k in changed}
+    resumed = MLMReadout.load_from_checkpoint(path, map_location="cpu")
+    torch.testing.assert_close(resumed.encoder.state_dict(), readout.encoder.state_dict())
+
+    monkeypatch.setenv("LIGHTNING_DREAM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(embedded_heads, "EMBEDDED_DIR", tmp_path / "embedded")
+    export_mlm_head(str(path), str(tmp_path / "embedded" / "tuned-mlm"))
+    from transformers import AutoModelForMaskedLM
+
+    shipped = AutoModelForMaskedLM.from_pretrained(embedded_heads.materialise("tuned-mlm")).eval()
+    ids = torch.tensor([[101, 1996, 3007, 1997, 2605, 2003, 103, 1012, 102]])
+    batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": torch.where(ids == 103, 3000, -100)}
+    with torch.no_grad():
+        expected, _ = readout.eval().masked_logits(batch)
+        torch.testing.assert_close(shipped(input_ids=ids).logits[0, 6], expected[0], atol=2e-2, rtol=1e-2)
+
+
+def test_tuned_blocks_are_refused_beyond_the_depth_and_for_albert():
+    with pytest.raises(ConfigError, match=r"train_top_blocks=3 is out of range: allowed 0..2"):
+        MLMReadout(model="splade-tiny", train_top_blocks=3)
+    with pytest.raises(ConfigError, match="ALBERT shares one layer"):
+        MLMReadout(model="albert-news-tiny", train_top_blocks=1)
