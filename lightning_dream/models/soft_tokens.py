@@ -3,6 +3,10 @@
 Every job (row) has its own logits; positions outside its change span (always ``[CLS]`` and
 ``[SEP]``) stay hard one-hot tokens. The model sees ``softmax(logits / T) @ E`` there, and the
 *snapped* input (argmax tokens) is what real tokens would give.
+
+That mixture is computed by ``soft_embedding``, an exact autograd function that never builds
+the (positions, vocab) intermediates autograd's version would: with a few dozen jobs the logits
+are tens of millions of numbers and those intermediates cost more than the encoder.
 """
 
 from __future__ import annotations
@@ -15,11 +19,78 @@ from torch import Tensor, nn
 
 Init = Literal["sentence", "random_tokens", "uniform"]
 
+#: elements of float32 worked on at once by ``soft_embedding``: 2 MiB, about one core's L2 cache
+CHUNK_ELEMENTS = 2**19
+
 
 def job_generator(seed: int, job: int, step: int = 0) -> torch.Generator:
     """A generator that depends only on (seed, job, step): results do not depend on how jobs
     are batched or sharded across processes."""
     return torch.Generator().manual_seed((seed * 1_000_003 + job) * 1_000_033 + step)
+
+
+class SoftEmbedding(torch.autograd.Function):
+    """``softmax((logits + noise) / T) @ table``, exact, without (rows, vocab) temporaries.
+
+    Forward: the softmax is written a block of rows at a time into ``probs`` (a buffer the caller
+    may reuse every step, so no fresh tens-of-MB allocation is page-faulted each time), then one
+    matmul -- bit for bit the plain formula. Backward: since ``sum_v p_v (g . E_v) = g . e``,
+    ``dz = p * (g @ E^T - rowsum(g * e)) / T``, computed a block of the vocabulary at a time so
+    the block of ``g @ E^T`` is still in cache when it is scaled (equal to autograd's gradient up
+    to float rounding). ``probs`` is saved for the backward: overwriting it by a second forward
+    before that backward raises autograd's in-place error instead of giving a wrong gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: Tensor, table: Tensor, temperature: float, noise: Tensor | None, probs: Tensor, chunk: int) -> Tensor:
+        rows = max(1, chunk // max(1, logits.shape[1]))
+        for start in range(0, len(logits), rows):
+            part = logits[start : start + rows] if noise is None else logits[start : start + rows] + noise[start : start + rows]
+            torch.softmax(part / temperature, -1, out=probs[start : start + rows])
+        embeds = probs.to(table.dtype) @ table
+        ctx.save_for_backward(probs, table, embeds)
+        ctx.temperature, ctx.chunk = temperature, chunk
+        return embeds
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
+        probs, table, embeds = ctx.saved_tensors
+        grad = grad.to(probs.dtype)
+        grad_table = (probs.t() @ grad).to(table.dtype) if ctx.needs_input_grad[1] else None
+        grad_logits = None
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[3]:
+            centre = (grad * embeds.to(grad.dtype)).sum(-1, keepdim=True)  # = rowsum(p * (g @ E^T))
+            grad_logits = torch.empty_like(probs)
+            cols = max(1, ctx.chunk // max(1, len(probs)))
+            for start in range(0, probs.shape[1], cols):
+                block = slice(start, start + cols)
+                part = grad @ table[block].to(grad.dtype).t()
+                grad_logits[:, block] = part.sub_(centre).mul_(probs[:, block]).div_(ctx.temperature)
+        return (
+            grad_logits if ctx.needs_input_grad[0] else None,
+            grad_table,
+            None,
+            grad_logits if ctx.needs_input_grad[3] else None,
+            None,
+            None,
+        )
+
+
+def soft_embedding(
+    logits: Tensor,
+    table: Tensor,
+    temperature: float,
+    noise: Tensor | None = None,
+    probs: Tensor | None = None,
+    chunk: int = CHUNK_ELEMENTS,
+) -> Tensor:
+    """``softmax((logits + noise) / temperature) @ table`` for logits (rows, vocab), table (vocab, H).
+
+    ``probs``: an optional (rows, vocab) buffer for the softmax, reused across calls; ``chunk``:
+    elements handled at once (tests make it small to cross block boundaries)."""
+    if probs is None:
+        probs = torch.empty_like(logits, requires_grad=False)
+    return SoftEmbedding.apply(logits, table, temperature, noise, probs, chunk)
 
 
 class SoftTokens(nn.Module):
@@ -55,6 +126,7 @@ class SoftTokens(nn.Module):
             boost = math.log(confidence / (1 - confidence) * (vocab_size - 1))
             logits[torch.arange(len(logits)), start_ids[self.change_mask]] = boost
         self.logits = nn.Parameter(logits)
+        self._probs: Tensor | None = None  # softmax buffer reused every step (not state)
 
     def _random_tokens(self, input_ids: Tensor, change_mask: Tensor, special_ids: Tensor | None) -> Tensor:
         ids = input_ids.clone()
@@ -76,13 +148,25 @@ class SoftTokens(nn.Module):
         return torch.cat(noise).to(self.logits.device) if noise else torch.zeros_like(self.logits)
 
     def probabilities(self, temperature: float, noise: Tensor | None = None) -> Tensor:
+        """The softmax weights (a new tensor; for snapshots and logging, not the optimisation)."""
         logits = self.logits if noise is None else self.logits + noise
         return torch.softmax(logits / temperature, dim=-1)
 
+    def probs_buffer(self) -> Tensor:
+        """The softmax buffer of ``embeds``, kept between steps: a new one each step would be a
+        fresh allocation of the logits' size (tens of MB for dozens of jobs), page-faulted anew."""
+        logits = self.logits
+        if self._probs is None or self._probs.shape != logits.shape or self._probs.dtype != logits.dtype or self._probs.device != logits.device:
+            self._probs = torch.empty_like(logits, requires_grad=False)
+        return self._probs
+
     def embeds(self, word_embeddings: Tensor, temperature: float, noise: Tensor | None = None) -> Tensor:
-        """Input embeddings (jobs, L, H): soft mixtures where the input may change, else fixed."""
+        """Input embeddings (jobs, L, H): soft mixtures where the input may change, else fixed.
+
+        Call backward on one result before asking for the next (they share the softmax buffer;
+        autograd refuses a stale one)."""
         fixed = nn.functional.embedding(self.input_ids, word_embeddings)
-        soft = self.probabilities(temperature, noise).to(word_embeddings.dtype) @ word_embeddings
+        soft = soft_embedding(self.logits, word_embeddings, temperature, noise, self.probs_buffer())
         return fixed.masked_scatter(self.change_mask.unsqueeze(-1), soft.to(fixed.dtype))
 
     def snapped_ids(self) -> Tensor:

@@ -1,6 +1,7 @@
+import pytest
 import torch
 
-from lightning_dream.models.soft_tokens import SoftTokens
+from lightning_dream.models.soft_tokens import SoftTokens, soft_embedding
 
 
 def make(init="sentence", job_ids=(0, 1), seed=0):
@@ -39,3 +40,51 @@ def test_random_streams_depend_on_the_job_not_on_the_batch():
     assert not torch.isin(both.input_ids[both.change_mask], torch.tensor([0, 1, 2])).any()
     assert torch.equal(both.gumbel_noise(3)[2:], alone.gumbel_noise(3)[2:])
     assert not torch.equal(both.gumbel_noise(3), both.gumbel_noise(4))
+
+
+def plain_embedding(logits, table, temperature, noise=None):
+    """The formula soft_embedding replaces, differentiated by autograd."""
+    z = logits if noise is None else logits + noise
+    return torch.softmax(z / temperature, dim=-1) @ table
+
+
+def test_soft_embedding_gradients_are_exact_in_double_precision():
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(5, 7, dtype=torch.float64, generator=gen, requires_grad=True)
+    table = torch.randn(7, 3, dtype=torch.float64, generator=gen, requires_grad=True)
+    noise = torch.randn(5, 7, dtype=torch.float64, generator=gen, requires_grad=True)
+    for n in (None, noise):
+        # chunk=8 splits the rows (1 per block) and the vocabulary (2 columns per block)
+        assert torch.autograd.gradcheck(lambda z, e, n=n: soft_embedding(z, e, 0.7, n, chunk=8), (logits, table))
+    assert torch.autograd.gradcheck(lambda z, n: soft_embedding(z, table, 0.3, n, chunk=8), (logits, noise))
+
+
+def test_soft_embedding_equals_the_plain_formula_forward_bit_for_bit():
+    gen = torch.Generator().manual_seed(1)
+    table = torch.randn(1000, 16, generator=gen)
+    for noise in (None, -torch.log(-torch.log(torch.rand(40, 1000, generator=gen)))):
+        logits = (3 * torch.randn(40, 1000, generator=gen)).requires_grad_()
+        grad = torch.randn(40, 16, generator=gen)
+        fused = soft_embedding(logits, table, 0.05, noise, chunk=3000)  # 3 rows, 75 columns per block
+        (fused_grad,) = torch.autograd.grad(fused, logits, grad)
+        plain = plain_embedding(logits, table, 0.05, noise)
+        (plain_grad,) = torch.autograd.grad(plain, logits, grad)
+        exact = logits.detach().double().requires_grad_()
+        (exact_grad,) = torch.autograd.grad(plain_embedding(exact, table.double(), 0.05, noise), exact, grad.double())
+        assert torch.equal(fused, plain)
+        # the two gradients differ only by float32 rounding: each is as close to float64 as the other
+        fused_error, plain_error = (fused_grad - exact_grad).abs().max(), (plain_grad - exact_grad).abs().max()
+        assert fused_error <= 2 * plain_error and plain_error < 1e-4 * exact_grad.abs().max()
+
+
+def test_embeds_reuse_one_softmax_buffer_and_refuse_a_stale_graph():
+    soft = make()
+    table = torch.randn(30, 4)
+    first = soft.embeds(table, 1.0)
+    buffer = soft.probs_buffer()
+    first.sum().backward()
+    second = soft.embeds(table, 0.5)
+    assert soft.probs_buffer() is buffer and torch.equal(buffer, soft.probabilities(0.5).detach())
+    soft.embeds(table, 0.2)  # overwrites the buffer the second graph saved
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        second.sum().backward()
