@@ -20,7 +20,9 @@ from pathlib import Path
 from statistics import mean
 
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning.callbacks import Callback
+from torch import Tensor
 
 from lightning_dream.experiments.reconstruct import Reconstruct
 
@@ -38,11 +40,12 @@ class LoopTimer(Callback):
 
 
 class FullDepth(Reconstruct):
-    """The baseline: every job runs through the whole encoder, whatever its layer."""
+    """The baseline: every job runs through the whole encoder, whatever its layer (Reconstruct
+    itself stops each job at its layer)."""
 
-    @property
-    def depth(self) -> int:
-        return self.readout.num_layers
+    def states(self, **inputs: Tensor) -> Tensor:
+        hidden = self.readout.hidden_states(self.attention_mask, self.readout.num_layers, **inputs)
+        return hidden[self.job_layers, torch.arange(hidden.shape[1])]
 
 
 def run(module: Reconstruct, root: Path) -> tuple[float, list[dict]]:

@@ -3,7 +3,7 @@
 The target is the sentence's own activation at a layer (the whole layer, one word's vector or one
 neuron), read once before the optimisation; the objective is the negative mean squared
 distance to it. ``layers: all`` (or a list) gives one job per (sentence, layer), all batched in
-one run that goes only as deep as the deepest layer. Two variants move the target first:
+one run where each job leaves the encoder at its own layer (``EncoderReadout.at_layers``). Two variants move the target first:
 ``ReconstructChanged`` swaps in a word vector exported from another sentence, and
 ``ReconstructShifted`` adds ``magnitude x CAV`` at some positions (one job per magnitude).
 """
@@ -116,10 +116,9 @@ class Reconstruct(SoftInputExperiment):
     @torch.no_grad()
     def prepare_targets(self) -> None:
         ids, mask, _ = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
-        hidden = self.readout.hidden_states(mask, self.depth, input_ids=ids)
         self.register_buffer("job_layers", torch.tensor([job.target.layer for job in self.local_jobs]), persistent=False)
-        rows = torch.arange(len(self.local_jobs))
-        self.register_buffer("target", self.change_target(hidden[self.job_layers, rows].clone()), persistent=False)
+        target = self.readout.at_layers(mask, self.job_layers, input_ids=ids)
+        self.register_buffer("target", self.change_target(target.clone()), persistent=False)
         weight = torch.zeros_like(self.target)
         for row, job in enumerate(self.local_jobs):
             t = job.target
@@ -127,10 +126,14 @@ class Reconstruct(SoftInputExperiment):
             weight[row, positions, slice(None) if t.neuron is None else t.neuron] = 1.0
         self.register_buffer("weight", weight, persistent=False)
 
+    def states(self, **inputs: Tensor) -> Tensor:
+        """Each job's hidden states at its own layer only, (jobs, L, H): a job leaves the encoder
+        there, so ``layers: all`` runs about half the blocks of taking every job to the deepest."""
+        return self.readout.at_layers(self.attention_mask, self.job_layers, **inputs)
+
     def objective(self, hidden: Tensor, mask: Tensor) -> Tensor:
-        """Negative mean squared distance to each job's target (maximised)."""
-        current = hidden[self.job_layers, torch.arange(hidden.shape[1], device=hidden.device)]
-        squared = (current - self.target).pow(2) * self.weight
+        """Negative mean squared distance of each job's layer (jobs, L, H) to its target (maximised)."""
+        squared = (hidden - self.target).pow(2) * self.weight
         return -squared.sum((1, 2)) / self.weight.sum((1, 2))
 
     # -- results -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The shared loop of every experiment that optimises the soft input.
 
-A subclass says which jobs to run (``build_jobs``) and what to maximise (``objective``);
+A subclass says which jobs to run (``build_jobs``), what to maximise (``objective``) and, if it
+needs less than the stack of hidden states up to ``depth``, what to read (``states``);
 this class owns the soft tokens, temperature schedule, snapped evaluation, bookkeeping,
 checkpoint state and per-job results. Dream, Reconstruct and DreamMLM are small on top of it.
 """
@@ -120,8 +121,14 @@ class SoftInputExperiment(pl.LightningModule):
         return jobs
 
     def objective(self, hidden: Tensor, mask: Tensor) -> Tensor:
-        """Per-job value to maximise from stacked hidden states (depth+1, jobs, L, H)."""
+        """Per-job value to maximise from ``states(...)`` (by default stacked hidden states
+        (depth+1, jobs, L, H))."""
         raise NotImplementedError
+
+    def states(self, **inputs: Tensor) -> Tensor:
+        """What ``objective`` reads, from ``input_ids`` or ``inputs_embeds`` of the local jobs: the
+        hidden states of layers 0..depth. Reconstruct reads each job at its own layer only."""
+        return self.readout.hidden_states(self.attention_mask, self.depth, **inputs)
 
     @property
     def depth(self) -> int:
@@ -188,10 +195,10 @@ class SoftInputExperiment(pl.LightningModule):
         """(soft value with grad, snapped value, snapped ids) of every local job."""
         noise = self.soft.gumbel_noise(step) if self.hparams.gumbel else None
         embeds = self.soft.embeds(self.readout.word_embeddings, temperature, noise)
-        soft = self.objective(self.readout.hidden_states(self.attention_mask, self.depth, inputs_embeds=embeds), self.attention_mask)
+        soft = self.objective(self.states(inputs_embeds=embeds), self.attention_mask)
         with torch.no_grad():
             ids = self.soft.snapped_ids()
-            snapped = self.objective(self.readout.hidden_states(self.attention_mask, self.depth, input_ids=ids), self.attention_mask)
+            snapped = self.objective(self.states(input_ids=ids), self.attention_mask)
         return soft, snapped, ids
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> int | None:
@@ -240,7 +247,7 @@ class SoftInputExperiment(pl.LightningModule):
     def final_snapped(self) -> tuple[Tensor, Tensor]:
         """Tokens after the last step and their value (also offered to the best-so-far)."""
         ids = self.soft.snapped_ids()
-        value = self.objective(self.readout.hidden_states(self.attention_mask, self.depth, input_ids=ids), self.attention_mask)
+        value = self.objective(self.states(input_ids=ids), self.attention_mask)
         self.tracker.update(self.global_step, ids, value, None)
         return ids.cpu(), value.float().cpu()
 

@@ -55,9 +55,8 @@ def test_the_sentence_itself_is_an_exact_reconstruction():
     ids, mask = module.soft.input_ids.clone(), module.attention_mask
     for row, job in enumerate(module.jobs):
         ids[row, : len(job.input_ids)] = torch.tensor(job.input_ids)
-    hidden = module.readout.hidden_states(mask, module.depth, input_ids=ids)
-    assert module.objective(hidden, mask).abs().max() < 1e-8
-    start = module.readout.hidden_states(mask, module.depth, input_ids=module.soft.input_ids)
+    assert module.objective(module.states(input_ids=ids), mask).abs().max() < 1e-8
+    start = module.states(input_ids=module.soft.input_ids)
     assert (module.objective(start, mask) < -1e-3).all()  # the random start is far from the target
 
 

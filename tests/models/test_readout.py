@@ -21,6 +21,27 @@ def test_truncated_forward_equals_the_full_models_hidden_states(readout):
     assert len(readout.model.encoder.layer) == 6  # blocks restored after truncation
 
 
+def test_each_row_read_at_its_own_layer_runs_only_the_blocks_below_it(readout):
+    sentences = ["the cat sat on the mat .", "hello", "a much longer sentence about nothing at all", "x y", "yes"]
+    enc = load_tokenizer("minilm-l6")(sentences, padding=True, return_tensors="pt")
+    layers = torch.tensor([2, 0, 6, 3, 2])
+    full = readout.hidden_states(enc["attention_mask"], 6, input_ids=enc["input_ids"])
+    rows_seen = []
+    hooks = [block.register_forward_pre_hook(lambda m, args: rows_seen.append(len(args[0]))) for block in readout.model.encoder.layer]
+    try:
+        embeds = readout.model.get_input_embeddings()(enc["input_ids"]).detach().requires_grad_()
+        own = readout.at_layers(enc["attention_mask"], layers, inputs_embeds=embeds)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert rows_seen == [4, 4, 2, 1, 1, 1]  # a row leaves after its layer: 13 row-blocks, not 5 x 6
+    for row, layer in enumerate(layers.tolist()):
+        torch.testing.assert_close(own[row], full[layer, row], atol=1e-5, rtol=1e-5)
+    own[2].sum().backward()  # gradients reach only the row that was read
+    assert embeds.grad[2].abs().sum() > 0 and embeds.grad[[0, 1, 3, 4]].abs().sum() == 0
+    assert all(type(block).__name__ == "BertLayer" for block in readout.model.encoder.layer)  # blocks restored
+
+
 def test_target_values():
     hidden = torch.arange(12.0).view(3, 4)
     mask = torch.tensor([1, 1, 0])
