@@ -7,38 +7,36 @@ plain typed functions turned into commands by jsonargparse.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 
 import pytorch_lightning as pl
-from jsonargparse import auto_cli
 from pytorch_lightning.cli import LightningCLI
 
-import lightning_dream.experiments  # noqa: F401  (registers the experiment classes)
-import lightning_dream.strategies  # noqa: F401  (registers the job_sharding strategy)
-from lightning_dream.combine import combine_layers, combine_magnitudes, export_activation
 from lightning_dream.errors import ConfigError
-from lightning_dream.tokenization import tokenize
-from lightning_dream.data.lama import build_cloze_probe
-from lightning_dream.experiments.mlm_readout import export_mlm_head
-from lightning_dream.experiments.depth_sweep import mlm_depth_sweep
-from lightning_dream.experiments.pretrain import export_pretrained
-from lightning_dream.experiments.sentence_probe import sentence_probe_sweep
-from lightning_dream.report import report
 
-#: name -> typed function; other modules add their commands here.
-EXTRA_COMMANDS: dict[str, Callable] = {
-    "tokenize": tokenize,
-    "report": report,
-    "export-mlm-head": export_mlm_head,
-    "build-cloze-probe": build_cloze_probe,
-    "export-pretrained": export_pretrained,
-    "mlm-depth-sweep": mlm_depth_sweep,
-    "sentence-probe-sweep": sentence_probe_sweep,
-    "combine-layers": combine_layers,
-    "combine-magnitudes": combine_magnitudes,
-    "export-activation": export_activation,
+#: name -> "module:function" of a typed function; imported only when its command runs, so
+#: ``tokenize`` or ``report`` start without loading every experiment.
+EXTRA_COMMANDS: dict[str, str] = {
+    "tokenize": "lightning_dream.tokenization:tokenize",
+    "report": "lightning_dream.report:report",
+    "export-mlm-head": "lightning_dream.experiments.mlm_readout:export_mlm_head",
+    "build-cloze-probe": "lightning_dream.data.lama:build_cloze_probe",
+    "export-pretrained": "lightning_dream.experiments.pretrain:export_pretrained",
+    "mlm-depth-sweep": "lightning_dream.experiments.depth_sweep:mlm_depth_sweep",
+    "sentence-probe-sweep": "lightning_dream.experiments.sentence_probe:sentence_probe_sweep",
+    "combine-layers": "lightning_dream.combine:combine_layers",
+    "combine-magnitudes": "lightning_dream.combine:combine_magnitudes",
+    "export-activation": "lightning_dream.combine:export_activation",
 }
+
+
+def extra_command(name: str) -> Callable:
+    module, function = EXTRA_COMMANDS[name].split(":")
+    return getattr(importlib.import_module(module), function)
+
+
 #: short spellings of the extra commands' options (``report RUN_DIR -o out.html``)
 SHORT_OPTIONS: dict[str, str] = {"-o": "--output"}
 
@@ -62,6 +60,9 @@ class DreamCLI(LightningCLI):
 
 
 def lightning_cli(args: list[str] | None = None, run: bool = True) -> LightningCLI:
+    import lightning_dream.experiments  # noqa: F401  (registers the experiment classes)
+    import lightning_dream.strategies  # noqa: F401  (registers the job_sharding strategy)
+
     return DreamCLI(
         pl.LightningModule,
         None,  # any LightningDataModule, optional: input-optimising experiments bring their own steps
@@ -76,7 +77,9 @@ def main(argv: list[str] | None = None) -> None:
     words = sys.argv[1:] if argv is None else argv
     try:
         if words and words[0] in EXTRA_COMMANDS:
-            auto_cli(EXTRA_COMMANDS[words[0]], args=[SHORT_OPTIONS.get(w, w) for w in words[1:]])
+            from jsonargparse import auto_cli
+
+            auto_cli(extra_command(words[0]), args=[SHORT_OPTIONS.get(w, w) for w in words[1:]])
         else:
             lightning_cli(argv)
     except ConfigError as err:
