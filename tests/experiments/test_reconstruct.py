@@ -150,3 +150,26 @@ def test_large_shift_toward_he_changes_the_pronoun_in_most_runs(tmp_path):
     pronoun_to_he = [job["best_tokens"][1] in CONCEPT_WORDS["he"] for job in result["jobs"]]
     assert all(job["toward"] == "he" for job in result["jobs"])
     assert sum(pronoun_to_he) > len(pronoun_to_he) / 2
+
+
+
+def test_a_job_batched_with_other_layers_gets_the_value_and_gradient_it_gets_alone():
+    """Early exit and batching change nothing but float rounding: each job of a mixed-layer batch
+    starts where it starts alone and gets the same distance and the same gradient."""
+    settings = dict(sentences=["the cat sat on the mat", "a dog barked"], layers=[1, 4])
+    batched = Reconstruct(**settings)
+    batched.configure_model()
+    soft, snapped, ids = batched.evaluate(0, 2.0)
+    soft.sum().backward()
+    rows = batched.soft.row_job
+    for job in batched.jobs:
+        alone = Reconstruct(**settings)
+        alone.jobs[:] = [job]
+        alone.configure_model()
+        one_soft, one_snapped, one_ids = alone.evaluate(0, 2.0)
+        one_soft.sum().backward()
+        assert torch.equal(one_ids[0, : len(job.input_ids)], ids[job.index, : len(job.input_ids)])
+        torch.testing.assert_close(one_soft[0], soft[job.index], rtol=1e-5, atol=0)
+        torch.testing.assert_close(one_snapped[0], snapped[job.index], rtol=1e-5, atol=0)
+        grad = batched.soft.logits.grad[rows == job.index]
+        torch.testing.assert_close(alone.soft.logits.grad, grad, rtol=0, atol=1e-5 * grad.abs().max().item())
