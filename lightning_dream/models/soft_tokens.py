@@ -19,8 +19,9 @@ from torch import Tensor, nn
 
 Init = Literal["sentence", "random_tokens", "uniform"]
 
-#: elements of float32 worked on at once by ``soft_embedding``: 2 MiB, about one core's L2 cache
-CHUNK_ELEMENTS = 2**19
+#: elements worked on at once by ``soft_embedding``: 4 MiB of float32, well inside the L3 cache
+#: (measured with 576 x 30,522 logits: blocks of 0.5-4 MiB equally fast, 18 MiB slower)
+CHUNK_ELEMENTS = 2**20
 
 
 def job_generator(seed: int, job: int, step: int = 0) -> torch.Generator:
