@@ -6,7 +6,9 @@ from ``predicate_id`` (T-REx), else ``pred`` (Google-RE), else the file name. Ba
 the run with their line number: a probe that silently skips facts reports a wrong P@k.
 
 ``build_cloze_probe`` writes such a file from sentences the ``minilm-l6-mlm`` head never saw
-(the held-out side of ``MaskedTextData``'s split), masking one content word per sentence.
+(the held-out side of ``MaskedTextData``'s split), masking one word per sentence: a content word
+(``news-cloze``: the knowledge-probe flavour, hard) or any word (``news-words``: what fill-mask
+accuracy on running text means, function words included).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from transformers import PreTrainedTokenizerBase
@@ -26,7 +29,8 @@ from lightning_dream.models.loading import load_tokenizer
 
 LAMA_MASK = "[MASK]"
 #: probe sets shipped inside the package, by name
-EMBEDDED_PROBES = {"news-cloze": Path(__file__).resolve().parents[1] / "embedded" / "probes" / "news_cloze.jsonl"}
+_PROBES_DIR = Path(__file__).resolve().parents[1] / "embedded" / "probes"
+EMBEDDED_PROBES = {"news-cloze": _PROBES_DIR / "news_cloze.jsonl", "news-words": _PROBES_DIR / "news_words.jsonl"}
 
 
 @dataclass(frozen=True)
@@ -82,14 +86,16 @@ def read_lama(path: str, tokenizer: PreTrainedTokenizerBase) -> list[ClozeFact]:
 _WORD = re.compile(r"^([^A-Za-z]*)([A-Za-z]+)([^A-Za-z]*)$")
 
 
-def cloze_candidates(sentence: str, tokenizer: PreTrainedTokenizerBase) -> list[tuple[int, str, str]]:
-    """(word index, word, relation) of the words worth masking: alphabetic, 3+ letters, not a
-    stop word, one vocabulary token. Capitalised words inside the sentence are ``news_name``
-    (mostly proper nouns), the rest ``news_word``."""
+def cloze_candidates(sentence: str, tokenizer: PreTrainedTokenizerBase, word_kind: Literal["content", "any"] = "content") -> list[tuple[int, str, str]]:
+    """(word index, word, relation) of the words worth masking: alphabetic, one vocabulary token,
+    and for ``content`` also 3+ letters and not a stop word. Capitalised words inside the
+    sentence are ``news_name`` (mostly proper nouns), the rest ``news_word``."""
     found = []
     for index, word in enumerate(sentence.split()):
         match = _WORD.match(word)
-        if not match or len(match.group(2)) < 3 or match.group(2).lower() in ENGLISH_STOP_WORDS:
+        if not match:
+            continue
+        if word_kind == "content" and (len(match.group(2)) < 3 or match.group(2).lower() in ENGLISH_STOP_WORDS):
             continue
         core = match.group(2)
         ids = tokenizer(core, add_special_tokens=False)["input_ids"]
@@ -110,8 +116,9 @@ def build_cloze_probe(
     max_words: int = 40,
     tokenizer: str = "minilm-l6",
     seed: int = 0,
+    word_kind: Literal["content", "any"] = "content",
 ) -> str:
-    """Write a LAMA-format cloze probe from held-out corpus sentences, one content word masked.
+    """Write a LAMA-format cloze probe from held-out corpus sentences, one word masked.
 
     Args:
         output: jsonl file to write.
@@ -124,6 +131,8 @@ def build_cloze_probe(
         max_words: longest sentence kept.
         tokenizer: whose vocabulary decides which words are one token.
         seed: which candidate word of a sentence is masked.
+        word_kind: ``content`` (3+ letters, no stop words: the knowledge-probe set ``news-cloze``)
+            or ``any`` alphabetic one-token word, drawn uniformly (``news-words``).
     """
     tok = load_tokenizer(tokenizer)
     train, heldout = train_heldout_split(load_sentences(corpus), heldout_fraction, split_seed)
@@ -134,7 +143,7 @@ def build_cloze_probe(
         words = sentence.split()
         if not min_words <= len(words) <= max_words or tok.mask_token in sentence or sentence in seen:
             continue
-        candidates = cloze_candidates(sentence, tok)
+        candidates = cloze_candidates(sentence, tok, word_kind)
         if not candidates:
             continue
         index, core, relation = rng.choice(candidates)
@@ -144,7 +153,7 @@ def build_cloze_probe(
         if len(lines) == num_facts:
             break
     if not lines:
-        raise ConfigError(f"corpus {corpus!r} gave no held-out sentence of {min_words}..{max_words} words with a content word to mask")
+        raise ConfigError(f"corpus {corpus!r} gave no held-out sentence of {min_words}..{max_words} words with a {word_kind} word to mask")
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return output

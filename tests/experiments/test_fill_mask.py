@@ -8,7 +8,7 @@ from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.fill_mask import FillMask
 from lightning_dream.results import read_results
 
-FIXED_SET = 200  # the first 200 facts of the shipped probe: held-out news, one content word masked
+FIXED_SET = 200  # the first 200 facts of the shipped news-words set: held-out news, one word masked, drawn uniformly
 
 
 def test_fill_mask_reports_top_k_at_every_mask(trainer_factory):
@@ -49,7 +49,7 @@ def test_mask_word_outside_the_sentence_is_refused():
 
 @pytest.mark.slow
 def test_shipped_minilm_mlm_fills_held_out_news_words(trainer_factory):
-    lines = EMBEDDED_PROBES["news-cloze"].read_text().splitlines()[:FIXED_SET]
+    lines = EMBEDDED_PROBES["news-words"].read_text().splitlines()[:FIXED_SET]
     facts = [json.loads(line) for line in lines]
     experiment = FillMask(sentences=[f["masked_sentences"][0] for f in facts], model="minilm-l6-mlm", top_k=5, batch_size=32)
     trainer = trainer_factory()

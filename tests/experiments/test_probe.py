@@ -72,12 +72,13 @@ def test_top_k_beyond_the_vocabulary_is_refused():
         KnowledgeProbe(top_k=99999, model="splade-tiny")
 
 
-def test_shipped_news_probe_is_held_out_from_the_mlm_head_training():
-    facts = read_lama("news-cloze", load_tokenizer("minilm-l6"))
+@pytest.mark.parametrize("probe", ["news-cloze", "news-words"])
+def test_shipped_news_probes_are_held_out_from_the_mlm_head_training(probe):
+    facts = read_lama(probe, load_tokenizer("minilm-l6"))
     assert len(facts) == 1000 and {f.relation for f in facts} == {"news_word", "news_name"}
     train, heldout = train_heldout_split(load_sentences("news"), 0.05, 0)  # configs/mlm_readout_minilm.yaml's split
     heldout, train = set(heldout), set(train)
-    for line in EMBEDDED_PROBES["news-cloze"].read_text().splitlines():
+    for line in EMBEDDED_PROBES[probe].read_text().splitlines():
         record = json.loads(line)
         original = record["masked_sentences"][0]
         candidates = [s for s in heldout if len(s) == len(original) - len(LAMA_MASK) + len(record["obj_label"])]
