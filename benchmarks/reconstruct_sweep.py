@@ -1,8 +1,9 @@
 """Reconstruction sweep: all layers x 8 sentences batched in one run vs one job at a time.
 
-The batched run optimises all 48 (sentence, layer) jobs of the embedded MiniLM together, going
-only as deep as the deepest layer. The baseline runs the same jobs one at a time through the
-full model (as the original tool did, one process per reconstruction). Both use the same
+The batched run optimises all 48 (sentence, layer) jobs of the embedded MiniLM together, each
+job leaving the encoder at its own layer. The baseline runs the same jobs one at a time through
+the full model (as the original tool did, one process per reconstruction), through the same
+code otherwise (soft input, optimizer, Lightning loop). Both use the same
 steps, schedule and seeds: every job keeps its global index, so it starts from the same random
 tokens and draws the same random numbers either way. Only the optimisation loop is timed
 (model loading is excluded from both). Prints both token recoveries and
