@@ -29,6 +29,7 @@ from lightning_dream.models.embedded_heads import save_tuned_blocks
 from lightning_dream.models.loading import load_config, resolve_model
 from lightning_dream.models.mlm_head import MLMHead
 from lightning_dream.models.readout import block_list
+from lightning_dream.models.schedules import warmup_linear_decay
 
 IGNORE = -100  # label of positions not selected for prediction (transformers' convention)
 
@@ -183,15 +184,7 @@ class MLMReadout(pl.LightningModule):
             encoder = [p for p in self.encoder.parameters() if p.requires_grad]
             groups.append({"params": encoder, "lr": self.hparams.encoder_lr, "weight_decay": self.hparams.weight_decay})
         optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr)
-        total = max(1, int(self.trainer.estimated_stepping_batches))
-        warmup = int(total * self.hparams.warmup_fraction)
-
-        def factor(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / warmup
-            return max(0.0, (total - step) / max(1, total - warmup))
-
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        scheduler = warmup_linear_decay(optimizer, int(self.trainer.estimated_stepping_batches), self.hparams.warmup_fraction)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -62,8 +62,10 @@ def test_shipped_minilm_mlm_fills_held_out_news_words(trainer_factory):
     assert top5 >= 0.30
 
 
-def test_shipped_minilm_mlm_is_the_minilm_encoder_plus_the_shipped_head():
-    from lightning_dream.models.embedded_heads import EMBEDDED_DIR
+def test_shipped_minilm_mlm_is_the_minilm_encoder_plus_the_shipped_head_and_blocks():
+    from safetensors.torch import load_file
+
+    from lightning_dream.models.embedded_heads import EMBEDDED_DIR, TUNED_BLOCKS
     from lightning_dream.models.loading import load_encoder, load_masked_lm
     from lightning_dream.models.mlm_head import MLMHead
 
@@ -71,6 +73,9 @@ def test_shipped_minilm_mlm_is_the_minilm_encoder_plus_the_shipped_head():
     encoder = load_encoder("minilm-l6")
     head, meta = MLMHead.load(EMBEDDED_DIR / "minilm-l6-mlm")
     assert (meta["encoder"], meta["depth"], model.config.num_hidden_layers) == ("minilm-l6", 6, 6)
+    tuned = load_file(str(EMBEDDED_DIR / "minilm-l6-mlm" / TUNED_BLOCKS))
+    assert {name.split(".")[2] for name in tuned} == {"3", "4", "5"}  # blocks 4..6 tuned, 1..3 as shipped by minilm-l6
+    encoder.load_state_dict({name: p.float() for name, p in tuned.items()}, strict=False)
     ids = torch.tensor([[101, 1996, 3007, 1997, 2605, 2003, 103, 1012, 102]])
     with torch.no_grad():
         hidden = encoder(input_ids=ids).last_hidden_state
