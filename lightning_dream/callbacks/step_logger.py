@@ -43,7 +43,8 @@ class StepLogger(Callback):
                     metrics[f"job_{job:03d}/snapped_activation"] = h
             if trainer.logger is not None:
                 trainer.logger.log_metrics(metrics, step=record.step)
-        if record.step % pl_module.hparams.image_every == 0 or last:
+        # views go only to TensorBoard: without it, skip their softmax and top-k over every job
+        if (record.step % pl_module.hparams.image_every == 0 or last) and isinstance(trainer.logger, TensorBoardLogger):
             self.log_views(trainer, pl_module, record)
 
     def log_views(self, trainer: pl.Trainer, pl_module: pl.LightningModule, record) -> None:
@@ -57,7 +58,7 @@ class StepLogger(Callback):
             tokens = [pl_module.tokenizer.convert_ids_to_tokens(ids.tolist()) for ids in top.indices]
             views.append((job.index, pl_module.text(record.ids, row), list(job.change_positions), tokens, top.values.tolist()))
         gathered = gather_to_rank_zero(views)
-        if not trainer.is_global_zero or not isinstance(trainer.logger, TensorBoardLogger):
+        if not trainer.is_global_zero:
             return
         writer = trainer.logger.experiment
         for job, text, positions, tokens, weights in (v for rank_views in gathered for v in rank_views):

@@ -226,7 +226,9 @@ class SoftInputExperiment(pl.LightningModule):
         loss = -soft
         record = None
         if step % self.hparams.snapshot_every == 0 or step == self.num_iterations - 1:
-            top = self.soft.probabilities(temperature).detach().topk(self.snapshot_top_k, dim=-1)
+            # the noise-free weights of this step are still in embeds' buffer (the logits move after training_step)
+            probs = self.soft.probabilities(temperature) if self.hparams.gumbel else self.soft.probs_buffer()
+            top = probs.detach().topk(self.snapshot_top_k, dim=-1)
             record = {
                 "temperature": temperature,
                 "ids": ids.cpu(),

@@ -40,18 +40,34 @@ class SoftEmbedding(torch.autograd.Function):
     the block of ``g @ E^T`` is still in cache when it is scaled (equal to autograd's gradient up
     to float rounding). ``probs`` is saved for the backward: overwriting it by a second forward
     before that backward raises autograd's in-place error instead of giving a wrong gradient.
+
+    ``grad_buffer`` (optional) receives the logits' gradient, returned as a fresh view of it, which
+    autograd keeps as ``.grad`` without copying; once ``zero_grad`` drops that ``.grad`` the same
+    memory serves the next backward, so no tens-of-MB gradient is allocated (page-faulted) and
+    freed each step. While ``.grad`` still lives in the buffer (gradients accumulating,
+    ``zero_grad(set_to_none=False)``) a new tensor is used instead.
     """
 
     @staticmethod
-    def forward(ctx, logits: Tensor, table: Tensor, temperature: float, noise: Tensor | None, probs: Tensor, chunk: int) -> Tensor:
+    def forward(
+        ctx, logits: Tensor, table: Tensor, temperature: float, noise: Tensor | None, probs: Tensor, grad_buffer: Tensor | None, chunk: int
+    ) -> Tensor:
         rows = max(1, chunk // max(1, logits.shape[1]))
         for start in range(0, len(logits), rows):
             part = logits[start : start + rows] if noise is None else logits[start : start + rows] + noise[start : start + rows]
             torch.softmax(part / temperature, -1, out=probs[start : start + rows])
         embeds = probs.to(table.dtype) @ table
         ctx.save_for_backward(probs, table, embeds)
-        ctx.temperature, ctx.chunk = temperature, chunk
+        ctx.temperature, ctx.chunk, ctx.logits, ctx.grad_buffer = temperature, chunk, logits, grad_buffer
         return embeds
+
+    @staticmethod
+    def gradient_tensor(ctx, probs: Tensor) -> Tensor:
+        """Where the logits' gradient goes: the caller's buffer unless ``.grad`` still uses it."""
+        buffer, held = ctx.grad_buffer, ctx.logits.grad
+        if buffer is None or (held is not None and held.untyped_storage().data_ptr() == buffer.untyped_storage().data_ptr()):
+            return torch.empty_like(probs)
+        return buffer
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -61,17 +77,19 @@ class SoftEmbedding(torch.autograd.Function):
         grad_logits = None
         if ctx.needs_input_grad[0] or ctx.needs_input_grad[3]:
             centre = (grad * embeds.to(grad.dtype)).sum(-1, keepdim=True)  # = rowsum(p * (g @ E^T))
-            grad_logits = torch.empty_like(probs)
+            grad_logits = SoftEmbedding.gradient_tensor(ctx, probs)
             cols = max(1, ctx.chunk // max(1, len(probs)))
             for start in range(0, probs.shape[1], cols):
                 block = slice(start, start + cols)
                 part = grad @ table[block].to(grad.dtype).t()
                 grad_logits[:, block] = part.sub_(centre).mul_(probs[:, block]).div_(ctx.temperature)
+            grad_logits = grad_logits.view_as(grad_logits)  # a new tensor object: autograd may keep it as .grad
         return (
             grad_logits if ctx.needs_input_grad[0] else None,
             grad_table,
             None,
-            grad_logits if ctx.needs_input_grad[3] else None,
+            grad_logits.clone() if ctx.needs_input_grad[3] else None,
+            None,
             None,
             None,
         )
@@ -83,15 +101,17 @@ def soft_embedding(
     temperature: float,
     noise: Tensor | None = None,
     probs: Tensor | None = None,
+    grad_buffer: Tensor | None = None,
     chunk: int = CHUNK_ELEMENTS,
 ) -> Tensor:
     """``softmax((logits + noise) / temperature) @ table`` for logits (rows, vocab), table (vocab, H).
 
-    ``probs``: an optional (rows, vocab) buffer for the softmax, reused across calls; ``chunk``:
-    elements handled at once (tests make it small to cross block boundaries)."""
+    ``probs`` / ``grad_buffer``: optional (rows, vocab) buffers for the softmax and the logits'
+    gradient, reused across calls (see ``SoftEmbedding``); ``chunk``: elements handled at once
+    (tests make it small to cross block boundaries)."""
     if probs is None:
         probs = torch.empty_like(logits, requires_grad=False)
-    return SoftEmbedding.apply(logits, table, temperature, noise, probs, chunk)
+    return SoftEmbedding.apply(logits, table, temperature, noise, probs, grad_buffer, chunk)
 
 
 class SoftTokens(nn.Module):
@@ -128,6 +148,7 @@ class SoftTokens(nn.Module):
             logits[torch.arange(len(logits)), start_ids[self.change_mask]] = boost
         self.logits = nn.Parameter(logits)
         self._probs: Tensor | None = None  # softmax buffer reused every step (not state)
+        self._grad: Tensor | None = None  # memory of the logits' gradient, reused every step (not state)
 
     def _random_tokens(self, input_ids: Tensor, change_mask: Tensor, special_ids: Tensor | None) -> Tensor:
         ids = input_ids.clone()
@@ -153,13 +174,19 @@ class SoftTokens(nn.Module):
         logits = self.logits if noise is None else self.logits + noise
         return torch.softmax(logits / temperature, dim=-1)
 
+    def _buffer(self, name: str) -> Tensor:
+        buffer, logits = getattr(self, name), self.logits
+        if buffer is None or buffer.shape != logits.shape or buffer.dtype != logits.dtype or buffer.device != logits.device:
+            buffer = torch.empty_like(logits, requires_grad=False)
+            setattr(self, name, buffer)
+        return buffer
+
     def probs_buffer(self) -> Tensor:
         """The softmax buffer of ``embeds``, kept between steps: a new one each step would be a
-        fresh allocation of the logits' size (tens of MB for dozens of jobs), page-faulted anew."""
-        logits = self.logits
-        if self._probs is None or self._probs.shape != logits.shape or self._probs.dtype != logits.dtype or self._probs.device != logits.device:
-            self._probs = torch.empty_like(logits, requires_grad=False)
-        return self._probs
+        fresh allocation of the logits' size (tens of MB for dozens of jobs), page-faulted anew.
+        Until the logits move it holds the last ``embeds``' weights (``probabilities`` of that
+        temperature and noise)."""
+        return self._buffer("_probs")
 
     def embeds(self, word_embeddings: Tensor, temperature: float, noise: Tensor | None = None) -> Tensor:
         """Input embeddings (jobs, L, H): soft mixtures where the input may change, else fixed.
@@ -167,7 +194,7 @@ class SoftTokens(nn.Module):
         Call backward on one result before asking for the next (they share the softmax buffer;
         autograd refuses a stale one)."""
         fixed = nn.functional.embedding(self.input_ids, word_embeddings)
-        soft = soft_embedding(self.logits, word_embeddings, temperature, noise, self.probs_buffer())
+        soft = soft_embedding(self.logits, word_embeddings, temperature, noise, self.probs_buffer(), self._buffer("_grad"))
         return fixed.masked_scatter(self.change_mask.unsqueeze(-1), soft.to(fixed.dtype))
 
     def snapped_ids(self) -> Tensor:

@@ -88,3 +88,29 @@ def test_embeds_reuse_one_softmax_buffer_and_refuse_a_stale_graph():
     soft.embeds(table, 0.2)  # overwrites the buffer the second graph saved
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         second.sum().backward()
+
+
+def test_the_gradient_reuses_one_buffer_and_still_accumulates_and_zeroes_correctly():
+    soft = make(init="uniform")
+    table, weight = torch.randn(30, 4), torch.randn(2, 5, 4)
+    logits = soft.logits.detach().requires_grad_()
+    fixed = torch.nn.functional.embedding(soft.input_ids, table)
+    plain = fixed.masked_scatter(soft.change_mask.unsqueeze(-1), plain_embedding(logits, table, 0.5))
+    (expected,) = torch.autograd.grad((plain * weight).sum(), logits)
+
+    def backward():
+        (soft.embeds(table, 0.5) * weight).sum().backward()
+
+    backward()
+    buffer = soft.logits.grad.data_ptr()
+    torch.testing.assert_close(soft.logits.grad, expected)
+    backward()  # no zero_grad: the gradients add up, although .grad lives in the reused memory
+    torch.testing.assert_close(soft.logits.grad, 2 * expected)
+    optimizer = torch.optim.SGD([soft.logits], lr=0.1)
+    optimizer.zero_grad(set_to_none=False)
+    backward()
+    torch.testing.assert_close(soft.logits.grad, expected)
+    optimizer.zero_grad()  # set_to_none: the next gradient is written into the same memory
+    backward()
+    torch.testing.assert_close(soft.logits.grad, expected)
+    assert soft.logits.grad.data_ptr() == buffer
