@@ -207,8 +207,8 @@ class SoftInputExperiment(pl.LightningModule):
     def snapped_value(self, ids: Tensor) -> Tensor:
         """The objective of the real tokens ``ids``. The objective is a function of the tokens
         alone, so when no job's tokens changed since the last call its value is reused: no snapped
-        token can change in the first boost / (2 lr) steps (~60 of a reconstruction), nor on
-        most steps once the tokens have settled."""
+        token changes in about the first boost / (2 lr) steps (~60 of a reconstruction: Adam moves
+        a logit by about lr per step), nor on most steps once the tokens have settled."""
         if self._snapped is None or not torch.equal(self._snapped[0], ids):
             self._snapped = (ids, self.objective(self.states(input_ids=ids), self.attention_mask))
         return self._snapped[1]
