@@ -16,28 +16,15 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 from statistics import mean
 
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.callbacks import Callback
 from torch import Tensor
 
 from lightning_dream.experiments.reconstruct import Reconstruct
-
-
-class LoopTimer(Callback):
-    """Wall time of the optimisation loop alone (model loading happens before it starts)."""
-
-    seconds = 0.0
-
-    def on_train_start(self, trainer, pl_module) -> None:
-        self.start = time.perf_counter()
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        self.seconds = time.perf_counter() - self.start
+from loop_timer import LoopTimer  # benchmarks/ is the script's folder, first on sys.path
 
 
 class FullDepth(Reconstruct):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytorch_lightning as pl
 import torch
@@ -48,6 +48,7 @@ class SentenceProbe(pl.LightningModule):
         fix_encoder: bool = True,
         init_model: bool = False,
         lr: float | None = None,
+        pooling: Literal["mean", "cls"] = "mean",
         seed: int = 42,
     ):
         """
@@ -58,6 +59,10 @@ class SentenceProbe(pl.LightningModule):
             fix_encoder: train the readout only (the encoder is a fixed feature extractor).
             init_model: re-initialise the encoder's weights before training (random baseline).
             lr: Adam learning rate; default 1e-3 with a fixed encoder, 1e-6 when fine-tuning it.
+            pooling: what the readout sees: ``mean`` of the real tokens' states, or the ``cls``
+                state. A model pretrained by masked LM alone (albert-news-tiny: no
+                sentence-order task, no pooler) never trains [CLS] to summarise the sentence; a
+                linear readout of it predicted one class at every depth.
             seed: seed of the readout (and re-initialised encoder).
         """
         super().__init__()
@@ -82,7 +87,12 @@ class SentenceProbe(pl.LightningModule):
     def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.hparams.fix_encoder):
             hidden = hidden_at_depth(self.encoder, input_ids, attention_mask, self.depth)
-        out = self.readout(hidden[:, 0])
+        if self.hparams.pooling == "cls":
+            features = hidden[:, 0]
+        else:
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            features = (hidden * weights).sum(1) / weights.sum(1)
+        out = self.readout(features)
         return out[:, 0] if self.hparams.num_labels == 1 else out
 
     def _step(self, batch: dict[str, Tensor], metrics: MetricCollection, stage: str) -> Tensor:
@@ -140,6 +150,7 @@ def sentence_probe_sweep(
     init_model: bool = False,
     epochs: int | None = None,
     lr: float | None = None,
+    pooling: Literal["mean", "cls"] = "mean",
     max_length: int = 64,
     batch_size: int = 8,
     max_train: int | None = None,
@@ -161,6 +172,7 @@ def sentence_probe_sweep(
         init_model: re-initialise the encoder before training.
         epochs: epochs per depth; default 3 (10 for regression tasks).
         lr: learning rate; default 1e-3 with a fixed encoder, 1e-6 fine-tuning.
+        pooling: readout input: ``mean`` of the real tokens' states or the ``cls`` state.
         max_length: tokens per example.
         batch_size: examples per batch.
         max_train: use only the first N training examples (quick runs).
@@ -178,7 +190,7 @@ def sentence_probe_sweep(
                             num_labels=num_labels, max_length=max_length, batch_size=batch_size,
                             max_train=max_train, max_validation=max_validation, seed=seed)
     data.setup()
-    probe = {"model": model, "fix_encoder": fix_encoder, "init_model": init_model, "lr": lr, "seed": seed}
+    probe = {"model": model, "fix_encoder": fix_encoder, "init_model": init_model, "lr": lr, "pooling": pooling, "seed": seed}
     SentenceProbe(depth=max(depths), num_labels=data.num_labels, **probe)  # bad settings fail before any training
     epochs = epochs or (10 if data.num_labels == 1 else 3)
     train_one = functools.partial(_train_probe, probe=probe, data=data, epochs=epochs)

@@ -97,3 +97,17 @@ def test_probe_depth_must_be_positive_and_non_albert_depth_bounded():
         SentenceProbe(depth=0)
     with pytest.raises(ConfigError, match="depth=7 is out of range: allowed 1..6"):
         SentenceProbe(model="minilm-l6", depth=7)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_readout_input_ignores_padding(pooling):
+    from lightning_dream.models.loading import load_tokenizer
+
+    probe = SentenceProbe(depth=3, pooling=pooling).eval()
+    tok = load_tokenizer("albert-news-tiny")
+    short = "the film is a delight ."
+    alone = tok([short], return_tensors="pt")
+    padded = tok([short, "a much longer review that goes on and on about the plot ."], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        torch.testing.assert_close(probe(alone["input_ids"], alone["attention_mask"])[0],
+                                   probe(padded["input_ids"], padded["attention_mask"])[0], atol=1e-5, rtol=1e-5)
