@@ -133,8 +133,17 @@ class Reconstruct(SoftInputExperiment):
 
     def objective(self, hidden: Tensor, mask: Tensor) -> Tensor:
         """Negative mean squared distance of each job's layer (jobs, L, H) to its target (maximised)."""
-        squared = (hidden - self.target).pow(2) * self.weight
-        return -squared.sum((1, 2)) / self.weight.sum((1, 2))
+        return self.negative_distance(hidden, slice(None))
+
+    def negative_distance(self, hidden: Tensor, rows: Tensor | slice) -> Tensor:
+        """The objective of the job rows ``rows``, whose states at their layers are ``hidden``."""
+        weight = self.weight[rows]
+        return -((hidden - self.target[rows]).pow(2) * weight).sum((1, 2)) / weight.sum((1, 2))
+
+    def snapped_rows(self, ids: Tensor, rows: Tensor) -> Tensor:
+        """Only the given jobs go through the encoder, each to its own layer."""
+        hidden = self.readout.at_layers(self.attention_mask[rows], self.job_layers[rows], input_ids=ids[rows])
+        return self.negative_distance(hidden, rows)
 
     # -- results -----------------------------------------------------------------------------
     def result_writer(self) -> Callback:

@@ -205,13 +205,26 @@ class SoftInputExperiment(pl.LightningModule):
 
     @torch.no_grad()
     def snapped_value(self, ids: Tensor) -> Tensor:
-        """The objective of the real tokens ``ids``. The objective is a function of the tokens
-        alone, so when no job's tokens changed since the last call its value is reused: no snapped
+        """The objective of the real tokens ``ids``. A job's value depends on its own tokens alone,
+        so only the jobs whose tokens changed since the last call are evaluated again: no snapped
         token changes in about the first boost / (2 lr) steps (~60 of a reconstruction: Adam moves
-        a logit by about lr per step), nor on most steps once the tokens have settled."""
-        if self._snapped is None or not torch.equal(self._snapped[0], ids):
-            self._snapped = (ids, self.objective(self.states(input_ids=ids), self.attention_mask))
-        return self._snapped[1]
+        a logit by about lr per step), and after that a few jobs of a batch change per step."""
+        if self._snapped is None:
+            value = self.objective(self.states(input_ids=ids), self.attention_mask)
+        else:
+            rows = (self._snapped[0] != ids).any(1).nonzero()[:, 0]
+            value = self._snapped[1]
+            if len(rows):
+                value = value.clone()
+                value[rows] = self.snapped_rows(ids, rows)
+        self._snapped = (ids, value)
+        return value
+
+    def snapped_rows(self, ids: Tensor, rows: Tensor) -> Tensor:
+        """The objective of the real tokens ``ids`` for the job rows ``rows``. Here the whole batch
+        is run and those rows picked; an experiment whose objective can run on a subset of its
+        jobs (Reconstruct) runs only those rows."""
+        return self.objective(self.states(input_ids=ids), self.attention_mask)[rows]
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> int | None:
         if self.global_step >= self.num_iterations:  # resumed epochs restart their iterator

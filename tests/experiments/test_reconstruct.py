@@ -173,3 +173,22 @@ def test_a_job_batched_with_other_layers_gets_the_value_and_gradient_it_gets_alo
         torch.testing.assert_close(one_snapped[0], snapped[job.index], rtol=1e-5, atol=0)
         grad = batched.soft.logits.grad[rows == job.index]
         torch.testing.assert_close(alone.soft.logits.grad, grad, rtol=0, atol=1e-5 * grad.abs().max().item())
+
+
+def test_only_jobs_whose_tokens_changed_are_evaluated_again():
+    """The snapped pass runs the changed jobs alone, and their values equal a full-batch pass."""
+    module = Reconstruct(sentences=["the cat sat on the mat", "a dog barked"], layers=[1, 4])
+    module.configure_model()
+    _, snapped, ids = module.evaluate(0, 2.0)
+    batches = []
+    at_layers = module.readout.at_layers
+    module.readout.at_layers = lambda mask, layers, **inputs: batches.append(layers.tolist()) or at_layers(mask, layers, **inputs)
+    with torch.no_grad():  # job 2 (the second sentence at layer 1) gets another first word
+        module.soft.logits[(module.soft.row_job == 2).nonzero()[0, 0], 2000] = 100.0
+    _, changed, new_ids = module.evaluate(1, 1.9)
+    assert batches == [[1, 4, 1, 4], [1]]  # the soft pass of every job, then the one changed job
+    assert new_ids[2, 1] == 2000 and torch.equal(changed[[0, 1, 3]], snapped[[0, 1, 3]])
+    with torch.no_grad():
+        full = module.objective(at_layers(module.attention_mask, module.job_layers, input_ids=new_ids), module.attention_mask)
+    torch.testing.assert_close(changed, full, rtol=1e-5, atol=0)
+    assert changed[2] != snapped[2]

@@ -57,6 +57,24 @@ def test_soft_embedding_gradients_are_exact_in_double_precision():
         # chunk=8 splits the rows (1 per block) and the vocabulary (2 columns per block)
         assert torch.autograd.gradcheck(lambda z, e, n=n: soft_embedding(z, e, 0.7, n, chunk=8), (logits, table))
     assert torch.autograd.gradcheck(lambda z, n: soft_embedding(z, table, 0.3, n, chunk=8), (logits, noise))
+    # the path over the non-zero weights only (sparse_below=1: taken whatever the density)
+    assert torch.autograd.gradcheck(lambda z, e, n: soft_embedding(z, e, 0.3, n, sparse_below=1.0), (logits, table, noise))
+
+
+def test_at_low_temperature_only_the_nonzero_weights_are_worked_on_with_the_same_result():
+    gen = torch.Generator().manual_seed(2)
+    table, grad = torch.randn(3000, 16, generator=gen), torch.randn(50, 16, generator=gen)
+    logits = (3 * torch.randn(50, 3000, generator=gen)).requires_grad_()
+    cold, warm = soft_embedding(logits, table, 0.02), soft_embedding(logits, table, 1.0)
+    assert cold.grad_fn.sparse is not None and warm.grad_fn.sparse is None  # the CSR copy of the weights, if used
+    assert cold.grad_fn.sparse.values().numel() < 0.02 * logits.numel()
+    dense = soft_embedding(logits, table, 0.02, sparse_below=0.0)
+    assert dense.grad_fn.sparse is None
+    torch.testing.assert_close(cold, dense, rtol=1e-6, atol=1e-6)
+    (sparse_grad,) = torch.autograd.grad(cold, logits, grad)
+    (dense_grad,) = torch.autograd.grad(dense, logits, grad)
+    torch.testing.assert_close(sparse_grad, dense_grad, rtol=1e-5, atol=1e-5 * dense_grad.abs().max().item())
+    assert (sparse_grad[torch.softmax(logits.detach() / 0.02, -1) == 0] == 0).all()  # no weight, no gradient
 
 
 def test_soft_embedding_equals_the_plain_formula_forward_bit_for_bit():
@@ -65,7 +83,7 @@ def test_soft_embedding_equals_the_plain_formula_forward_bit_for_bit():
     for noise in (None, -torch.log(-torch.log(torch.rand(40, 1000, generator=gen)))):
         logits = (3 * torch.randn(40, 1000, generator=gen)).requires_grad_()
         grad = torch.randn(40, 16, generator=gen)
-        fused = soft_embedding(logits, table, 0.05, noise, chunk=3000)  # 3 rows, 75 columns per block
+        fused = soft_embedding(logits, table, 0.05, noise, chunk=3000, sparse_below=0.0)  # 3 rows, 75 columns per block
         (fused_grad,) = torch.autograd.grad(fused, logits, grad)
         plain = plain_embedding(logits, table, 0.05, noise)
         (plain_grad,) = torch.autograd.grad(plain, logits, grad)
