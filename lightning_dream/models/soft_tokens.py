@@ -44,7 +44,7 @@ def csr_weights(probs: Tensor, where: Tensor) -> Tensor:
     crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
     with warnings.catch_warnings():  # torch calls its CSR support "beta"; the operations used here are tested
         warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta", UserWarning)
-        return torch.sparse_csr_tensor(crow, where[:, 1].contiguous(), probs[where[:, 0], where[:, 1]], probs.shape)
+        return torch.sparse_csr_tensor(crow, where[:, 1].contiguous(), probs[where[:, 0], where[:, 1]], probs.shape, check_invariants=False)
 
 
 class SoftEmbedding(torch.autograd.Function):
