@@ -1,4 +1,4 @@
-"""Sentence-task probe at a depth: a fresh linear readout on the [CLS] state after ``depth`` layers.
+"""Sentence-task probe at a depth: a fresh linear readout on the pooled state after ``depth`` layers.
 
 How much of a sentence task can be read from the iterated ALBERT after 1, 10, 100 steps? The
 encoder runs through ``hidden_at_depth`` (ALBERT: its shared layer ``depth`` times).
