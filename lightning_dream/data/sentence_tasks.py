@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, StackDataset
 
 from lightning_dream.assets import fetch_asset
 from lightning_dream.data.corpus import train_heldout_split
@@ -99,6 +100,12 @@ def load_task(task: str, spec: TaskSpec, validation_fraction: float, seed: int) 
     raise ConfigError(f"task {task!r}: use 'rotten-tomatoes', a GLUE name ({', '.join(GLUE)}), a GLUE folder or a CSV/TSV file")
 
 
+def batches(dataset: Dataset | list, batch_size: int, shuffle: bool = False, seed: int = 0, collate_fn=None) -> DataLoader:
+    """The task's batching: shuffled by ``seed``, the same order every time it is asked."""
+    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=collate_fn, generator=generator)
+
+
 class SentenceTaskData(pl.LightningDataModule):
     def __init__(
         self,
@@ -161,8 +168,26 @@ class SentenceTaskData(pl.LightningDataModule):
                 "labels": torch.tensor([label for _, label in examples], dtype=dtype)}
 
     def train_dataloader(self) -> DataLoader:
-        generator = torch.Generator().manual_seed(self.hparams.seed)
-        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True, collate_fn=self._collate, generator=generator)
+        return batches(self.train_set, self.hparams.batch_size, True, self.hparams.seed, self._collate)
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.val_set, batch_size=4 * self.hparams.batch_size, collate_fn=self._collate)
+        return self.ordered("validation")
+
+    def ordered(self, split: str) -> DataLoader:
+        """The ``train`` or ``validation`` examples in their order, in validation-sized batches."""
+        return batches(self.train_set if split == "train" else self.val_set, 4 * self.hparams.batch_size, collate_fn=self._collate)
+
+
+class PooledFeatureData(pl.LightningDataModule):
+    """A task as pooled encoder states at one depth (``features`` (N, H), ``labels`` (N,) per split),
+    batched and shuffled exactly as ``SentenceTaskData`` batches its examples."""
+
+    def __init__(self, train: dict[str, Tensor], validation: dict[str, Tensor], batch_size: int, seed: int):
+        super().__init__()
+        self.train, self.validation, self.batch_size, self.seed = train, validation, batch_size, seed
+
+    def train_dataloader(self) -> DataLoader:
+        return batches(StackDataset(**self.train), self.batch_size, True, self.seed)
+
+    def val_dataloader(self) -> DataLoader:
+        return batches(StackDataset(**self.validation), 4 * self.batch_size)

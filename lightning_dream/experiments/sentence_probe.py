@@ -18,17 +18,26 @@ from typing import Any, Literal
 
 import pytorch_lightning as pl
 import torch
+from rich.progress import track
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import BinaryF1Score, MulticlassAccuracy, MulticlassF1Score, MulticlassMatthewsCorrCoef
 from torchmetrics.regression import PearsonCorrCoef, SpearmanCorrCoef
 from transformers import AutoModel
 
-from lightning_dream.data.sentence_tasks import SentenceTaskData
+from lightning_dream.data.sentence_tasks import PooledFeatureData, SentenceTaskData
 from lightning_dream.errors import ConfigError, check_positive, check_range
 from lightning_dream.experiments.depth_sweep import check_depths, final_metrics, run_depth_sweep, trainer_for_depth
-from lightning_dream.models.depth import hidden_at_depth
+from lightning_dream.models.depth import hidden_at_depth, hidden_by_depth
 from lightning_dream.models.loading import load_config, load_encoder
+
+
+def pool(hidden: Tensor, attention_mask: Tensor, pooling: str) -> Tensor:
+    """(batch, H) readout input: the mean of the real tokens' states, or the [CLS] state."""
+    if pooling == "cls":
+        return hidden[:, 0]
+    weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1)
 
 
 def task_metrics(num_labels: int) -> MetricCollection:
@@ -87,16 +96,16 @@ class SentenceProbe(pl.LightningModule):
     def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.hparams.fix_encoder):
             hidden = hidden_at_depth(self.encoder, input_ids, attention_mask, self.depth)
-        if self.hparams.pooling == "cls":
-            features = hidden[:, 0]
-        else:
-            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            features = (hidden * weights).sum(1) / weights.sum(1)
+        return self.head(pool(hidden, attention_mask, self.hparams.pooling))
+
+    def head(self, features: Tensor) -> Tensor:
+        """Logits (or the regression value) from pooled states (batch, H)."""
         out = self.readout(features)
         return out[:, 0] if self.hparams.num_labels == 1 else out
 
     def _step(self, batch: dict[str, Tensor], metrics: MetricCollection, stage: str) -> Tensor:
-        out = self(batch["input_ids"], batch["attention_mask"])
+        # a sweep with a fixed encoder hands in the pooled states it computed once for every depth
+        out = self.head(batch["features"]) if "features" in batch else self(batch["input_ids"], batch["attention_mask"])
         labels = batch["labels"]
         if self.hparams.num_labels == 1:
             loss = nn.functional.mse_loss(out, labels)
@@ -136,9 +145,48 @@ class SentenceProbe(pl.LightningModule):
             checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("encoder.")}
 
 
-def _train_probe(depth: int, folder: Path, probe: dict[str, Any], data: SentenceTaskData, epochs: int) -> dict[str, Any]:
+class PooledFeatureCache:
+    """A fixed encoder's pooled states of every example at every depth of a sweep, computed on first
+    use in each process by one pass to the deepest depth. Without it each depth k runs the encoder
+    k times per example and epoch: depths 1..100 cost 5,050 layer applications per example and
+    epoch instead of 100. Memory: examples x hidden size x depths x 4 bytes per process."""
+
+    def __init__(self, model: str, data: SentenceTaskData, depths: list[int], pooling: str):
+        self.model, self.data, self.depths, self.pooling = model, data, depths, pooling
+        self.features: dict[str, tuple[dict[int, Tensor], Tensor]] | None = None
+
+    @torch.no_grad()
+    def _split(self, encoder: nn.Module, split: str) -> tuple[dict[int, Tensor], Tensor]:
+        loader = self.data.ordered(split)
+        count, hidden_size = len(loader.dataset), encoder.config.hidden_size
+        # allocated once: small results kept between the passes' large temporaries fragmented the
+        # heap (resident memory grew ~15 MB/s on rotten-tomatoes at 100 steps)
+        features = {d: torch.empty(count, hidden_size) for d in self.depths}
+        labels, start = [], 0
+        description = f"{split} states at depths {min(self.depths)}..{max(self.depths)}"
+        for batch in track(loader, description=description, total=len(loader), transient=True):
+            mask, end = batch["attention_mask"], start + len(batch["labels"])
+            for depth, hidden in hidden_by_depth(encoder, batch["input_ids"], mask, max(self.depths)):
+                if depth in features:
+                    features[depth][start:end] = pool(hidden, mask, self.pooling)
+            labels.append(batch["labels"])
+            start = end
+        return features, torch.cat(labels)
+
+    def at(self, depth: int) -> PooledFeatureData:
+        if self.features is None:
+            encoder = load_encoder(self.model).eval()
+            self.features = {split: self._split(encoder, split) for split in ("train", "validation")}
+        (train, train_labels), (val, val_labels) = self.features["train"], self.features["validation"]
+        return PooledFeatureData({"features": train[depth], "labels": train_labels}, {"features": val[depth], "labels": val_labels},
+                                 self.data.hparams.batch_size, self.data.hparams.seed)
+
+
+def _train_probe(depth: int, folder: Path, probe: dict[str, Any], data: SentenceTaskData, epochs: int,
+                 features: PooledFeatureCache | None = None) -> dict[str, Any]:
     trainer = trainer_for_depth(folder, epochs)
-    trainer.fit(SentenceProbe(depth=depth, num_labels=data.num_labels, **probe), datamodule=data)
+    datamodule = data if features is None else features.at(depth)
+    trainer.fit(SentenceProbe(depth=depth, num_labels=data.num_labels, **probe), datamodule=datamodule)
     return final_metrics(trainer)
 
 
@@ -161,6 +209,7 @@ def sentence_probe_sweep(
     seed: int = 42,
     devices: int = 1,
     output: str = "runs/sentence_probe_depth",
+    cache_features: bool = True,
 ) -> list[dict[str, Any]]:
     """A sentence-task probe trained at every depth; validation metrics per depth in one table and plot.
 
@@ -183,6 +232,9 @@ def sentence_probe_sweep(
         seed: seed of the split, the readout and the data order.
         devices: worker processes; depths are sharded across them.
         output: folder of the table (sweep.json, sweep.csv, sweep.png) and the per-depth runs.
+        cache_features: with a fixed, not re-initialised encoder, compute every example's pooled
+            state at all depths in one pass and train each depth's readout on those
+            (``PooledFeatureCache``; the same numbers up to float rounding, a fraction of the time).
     """
     config = dict(locals())
     check_depths(depths)
@@ -193,6 +245,8 @@ def sentence_probe_sweep(
     probe = {"model": model, "fix_encoder": fix_encoder, "init_model": init_model, "lr": lr, "pooling": pooling, "seed": seed}
     SentenceProbe(depth=max(depths), num_labels=data.num_labels, **probe)  # bad settings fail before any training
     epochs = epochs or (10 if data.num_labels == 1 else 3)
-    train_one = functools.partial(_train_probe, probe=probe, data=data, epochs=epochs)
+    cached = cache_features and fix_encoder and not init_model
+    features = PooledFeatureCache(model, data, depths, pooling) if cached else None
+    train_one = functools.partial(_train_probe, probe=probe, data=data, epochs=epochs, features=features)
     metric = "val/pearson" if data.num_labels == 1 else "val/accuracy"
     return run_depth_sweep(depths, train_one, output, devices, config, metric)

@@ -7,6 +7,8 @@ trained "at a depth" (MLM heads, sentence probes) call only this.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from torch import Tensor
 from transformers import PreTrainedModel
 
@@ -22,3 +24,15 @@ def hidden_at_depth(model: PreTrainedModel, input_ids: Tensor, attention_mask: T
     readout = EncoderReadout(model)
     depth = readout.num_layers if depth is None else depth
     return readout.layer(attention_mask, depth, input_ids=input_ids)
+
+
+def hidden_by_depth(model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, depth: int) -> Iterator[tuple[int, Tensor]]:
+    """(k, output of layer k) for k = 1..depth in one pass: what ``hidden_at_depth`` gives for each
+    k, for the cost of the deepest alone."""
+    if is_albert(model):
+        iteration = AlbertIteration(model)
+        state = iteration.initial_state(input_ids)
+        yield from enumerate(iteration.iterate(state, attention_mask, depth), start=1)
+        return
+    hidden = EncoderReadout(model).hidden_states(attention_mask, depth, input_ids=input_ids)
+    yield from ((k, hidden[k]) for k in range(1, depth + 1))

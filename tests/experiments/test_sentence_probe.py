@@ -30,6 +30,37 @@ def test_probe_sweep_on_shipped_albert_writes_one_row_per_depth(tmp_path):
     assert (tmp_path / "sweep.png").stat().st_size > 0
 
 
+def test_cached_pooled_states_train_the_same_probes_as_running_the_encoder_per_depth(tmp_path):
+    """With a fixed encoder the sweep computes every depth's pooled states in one pass; each depth's
+    readout then sees the same features in the same order, so its metrics are those of the run that
+    iterates the encoder for every batch (up to float rounding of the batch padding)."""
+    settings = dict(depths=[1, 3, 7], max_train=48, max_validation=32, epochs=2, batch_size=8)
+    cached = sentence_probe_sweep(output=str(tmp_path / "cached"), **settings)
+    direct = sentence_probe_sweep(output=str(tmp_path / "direct"), cache_features=False, **settings)
+    assert [r["depth"] for r in cached] == [1, 3, 7]
+    for a, b in zip(cached, direct):
+        assert set(a) == set(b)
+        for key in a:
+            assert a[key] == pytest.approx(b[key], abs=1e-4), (a["depth"], key)
+    assert len({round(r["val/loss"], 6) for r in cached}) == 3  # the depths differ: not one set of features
+
+
+def test_states_by_depth_equal_one_run_per_depth():
+    from lightning_dream.models.depth import hidden_at_depth, hidden_by_depth
+    from lightning_dream.models.loading import load_encoder
+
+    for name in ("albert-news-tiny", "minilm-l6"):
+        model = load_encoder(name).eval()
+        ids, mask = torch.tensor([[2, 48, 3056, 9, 3, 0]]), torch.tensor([[1, 1, 1, 1, 1, 0]])
+        if name == "minilm-l6":
+            ids[0, 0], ids[0, 4] = 101, 102
+        with torch.no_grad():
+            states = dict(hidden_by_depth(model, ids, mask, 4))
+            assert sorted(states) == [1, 2, 3, 4]
+            for depth in (1, 4):
+                torch.testing.assert_close(states[depth], hidden_at_depth(model, ids, mask, depth), rtol=1e-5, atol=1e-5)
+
+
 def test_regression_task_from_a_local_file_reports_correlations(tmp_path):
     table = tmp_path / "pairs.csv"
     with open(table, "w", newline="") as handle:
