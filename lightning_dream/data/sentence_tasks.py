@@ -184,10 +184,10 @@ class PooledFeatureData(pl.LightningDataModule):
 
     def __init__(self, train: dict[str, Tensor], validation: dict[str, Tensor], batch_size: int, seed: int):
         super().__init__()
-        self.train, self.validation, self.batch_size, self.seed = train, validation, batch_size, seed
+        self.train_set, self.val_set, self.batch_size, self.seed = train, validation, batch_size, seed
 
     def train_dataloader(self) -> DataLoader:
-        return batches(StackDataset(**self.train), self.batch_size, True, self.seed)
+        return batches(StackDataset(**self.train_set), self.batch_size, True, self.seed)
 
     def val_dataloader(self) -> DataLoader:
-        return batches(StackDataset(**self.validation), 4 * self.batch_size)
+        return batches(StackDataset(**self.val_set), 4 * self.batch_size)
