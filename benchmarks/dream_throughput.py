@@ -23,11 +23,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytorch_lightning as pl  # noqa: E402
 import torch  # noqa: E402
+from loop_timer import LoopTimer  # noqa: E402  (benchmarks/ is the script's folder)
 from pytorch_lightning.loggers import TensorBoardLogger  # noqa: E402
 
 from lightning_dream.experiments import Dream  # noqa: E402
-from loop_timer import LoopTimer  # noqa: E402  (benchmarks/ is the script's folder)
-from lightning_dream.experiments.jobs import batch_jobs  # noqa: E402
+from lightning_dream.experiments.soft_input.jobs import batch_jobs  # noqa: E402
 from lightning_dream.models.loading import load_encoder  # noqa: E402
 from lightning_dream.models.readout import EncoderReadout  # noqa: E402
 from lightning_dream.models.soft_tokens import SoftTokens  # noqa: E402

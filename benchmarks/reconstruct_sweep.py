@@ -21,10 +21,10 @@ from statistics import mean
 
 import pytorch_lightning as pl
 import torch
+from loop_timer import LoopTimer  # benchmarks/ is the script's folder, first on sys.path
 from torch import Tensor
 
-from lightning_dream.experiments.reconstruct import Reconstruct
-from loop_timer import LoopTimer  # benchmarks/ is the script's folder, first on sys.path
+from lightning_dream.experiments.soft_input.reconstruct import Reconstruct
 
 
 class FullDepth(Reconstruct):

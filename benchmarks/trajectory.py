@@ -23,7 +23,7 @@ CHILD = r"""
 import json, os, resource, sys, time
 os.environ["HF_HUB_OFFLINE"] = "1"
 import pytorch_lightning as pl
-from lightning_dream.experiments.albert_dynamics import Trajectory
+from lightning_dream.experiments.dynamics.trajectory import Trajectory
 steps, folder = int(sys.argv[1]), sys.argv[2]
 module = Trajectory(num_steps=steps, chunk_size=50, block_size=32, num_inputs=4, precision="float32", output_dir=folder)
 trainer = pl.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False, default_root_dir=folder)

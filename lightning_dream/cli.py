@@ -19,16 +19,16 @@ from lightning_dream.errors import ConfigError
 #: name -> "module:function" of a typed function; imported only when its command runs, so
 #: ``tokenize`` or ``report`` start without loading every experiment.
 EXTRA_COMMANDS: dict[str, str] = {
-    "tokenize": "lightning_dream.tokenization:tokenize",
+    "tokenize": "lightning_dream.commands.tokenize:tokenize",
     "report": "lightning_dream.report:report",
-    "export-mlm-head": "lightning_dream.experiments.mlm_readout:export_mlm_head",
+    "export-mlm-head": "lightning_dream.experiments.depth.mlm_readout:export_mlm_head",
     "build-cloze-probe": "lightning_dream.data.lama:build_cloze_probe",
-    "export-pretrained": "lightning_dream.experiments.pretrain:export_pretrained",
-    "mlm-depth-sweep": "lightning_dream.experiments.depth_sweep:mlm_depth_sweep",
-    "sentence-probe-sweep": "lightning_dream.experiments.sentence_probe:sentence_probe_sweep",
-    "combine-layers": "lightning_dream.combine:combine_layers",
-    "combine-magnitudes": "lightning_dream.combine:combine_magnitudes",
-    "export-activation": "lightning_dream.combine:export_activation",
+    "export-pretrained": "lightning_dream.experiments.depth.masked_lm_pretraining:export_pretrained",
+    "mlm-depth-sweep": "lightning_dream.experiments.depth.sweep:mlm_depth_sweep",
+    "sentence-probe-sweep": "lightning_dream.experiments.depth.sentence_probe:sentence_probe_sweep",
+    "combine-layers": "lightning_dream.commands.combine:combine_layers",
+    "combine-magnitudes": "lightning_dream.commands.combine:combine_magnitudes",
+    "export-activation": "lightning_dream.commands.export_activation:export_activation",
 }
 
 

@@ -12,6 +12,10 @@ from lightning_dream.errors import ConfigError
 
 RESULTS_FILE = "results.json"
 
+#: files that are not one run's results.json
+ACTIVATION_FORMAT = "lightning_dream.activation/1"
+COMBINED_FORMAT = "lightning_dream.combined/1"
+
 
 def write_json_atomic(path: str | Path, payload: Any) -> Path:
     """Write to a temporary file beside ``path`` and rename it over: readers never see half a file."""

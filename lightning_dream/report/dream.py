@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from lightning_dream.report.blocks import BarPanel, BarPanels, LinePlot, Note, Section, Series, Token, TokenRow, TokenRows
+from lightning_dream.report.blocks import (
+    BarPanel,
+    BarPanels,
+    LinePlot,
+    Note,
+    Section,
+    Series,
+    Token,
+    TokenRow,
+    TokenRows,
+)
 from lightning_dream.report.common import MAX_DETAILED_JOBS, compared, job_name, need, spread
 
 #: snapshots shown at each end of the sentence table; the middle is skipped

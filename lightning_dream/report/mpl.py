@@ -3,8 +3,6 @@ soft-input step logger's softmax image."""
 
 from __future__ import annotations
 
-
-
 from lightning_dream.report.blocks import Attention, BarPanels, Block, LinePlot, Note, TokenRows
 from lightning_dream.report.html import PALETTE
 

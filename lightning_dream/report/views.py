@@ -13,9 +13,9 @@ from typing import Any
 from lightning_dream.report import attention, dream, dynamics, factorize, reconstruction, substitution
 from lightning_dream.report.blocks import Note, Section
 from lightning_dream.report.common import MissingFields
+from lightning_dream.results import COMBINED_FORMAT
 
 #: written by ``combine_layers`` / ``combine_magnitudes``: ``groups`` of jobs of ``result_format``
-COMBINED_FORMAT = "lightning_dream.combined/1"
 
 View = Callable[[dict[str, Any]], list[Section]]
 

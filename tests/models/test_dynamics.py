@@ -9,12 +9,12 @@ import torch
 
 from lightning_dream.errors import ConfigError
 from lightning_dream.models.dynamics import (
+    benettin_start,
     lyapunov_spectrum,
     maximal_lyapunov,
     participation_ratio,
     sentence_distances,
     token_spread,
-    benettin_start,
 )
 
 EIGENVALUES = [1.5, 1.2, 0.9, 0.7, 0.5, 0.4, 0.3, 0.2]

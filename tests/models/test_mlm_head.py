@@ -3,7 +3,7 @@ import torch
 from transformers import AlbertConfig, AlbertForMaskedLM, BertConfig, BertForMaskedLM
 
 from lightning_dream.errors import ConfigError
-from lightning_dream.experiments.mlm_readout import load_with_head
+from lightning_dream.experiments.depth.mlm_readout import load_with_head
 from lightning_dream.models.mlm_head import MLMHead, hf_head_parts
 
 

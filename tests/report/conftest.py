@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import quick_trainer
+from tests.helpers import quick_trainer
 from tests.report.browser import Browser
 
 

@@ -109,7 +109,7 @@ def test_folder_of_runs_gets_an_index_and_names_an_unfinished_run(dream_run, att
 
 @pytest.fixture(scope="session")
 def reconstruct_run(tmp_path_factory) -> Path:
-    from lightning_dream.experiments.reconstruct import Reconstruct
+    from lightning_dream.experiments.soft_input.reconstruct import Reconstruct
     from tests.report.conftest import run
 
     # CI: a short run (colours are checked against whatever it recovered); pictures for the docs
@@ -136,7 +136,7 @@ def test_reconstruction_rows_colour_what_each_layer_recovered(reconstruct_run, b
 
 def test_substitution_depth_and_dynamics_pages(tmp_path, browser, screenshot_dir):
     from lightning_dream.experiments import Lyapunov, SimilarEmbeddings, TokenSearch
-    from lightning_dream.experiments.sentence_probe import sentence_probe_sweep
+    from lightning_dream.experiments.depth.sentence_probe import sentence_probe_sweep
     from tests.report.conftest import run
 
     folder = tmp_path / "runs"
@@ -165,8 +165,8 @@ def test_substitution_depth_and_dynamics_pages(tmp_path, browser, screenshot_dir
 
 
 def test_changed_activation_rows_colour_toward_other_and_unchanged(tmp_path, browser, screenshot_dir):
-    from lightning_dream.combine import export_activation
-    from lightning_dream.experiments.reconstruct import ReconstructChanged
+    from lightning_dream.commands.export_activation import export_activation
+    from lightning_dream.experiments.soft_input.reconstruct import ReconstructChanged
     from tests.report.conftest import run
 
     he = export_activation("he was playing baseball with her friends", 1, str(tmp_path / "he.json"))

@@ -6,7 +6,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lightning_dream.experiments import Dream, SentenceAttention
-from tests.conftest import quick_trainer
+from tests.helpers import quick_trainer
 
 
 def image_tags(log_dir) -> list[str]:

@@ -1,0 +1,1 @@
+"""Readouts, probes and pretraining across encoder depth."""

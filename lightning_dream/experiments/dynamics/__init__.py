@@ -1,0 +1,1 @@
+"""ALBERT's shared layer as an iterated map: trajectories and Lyapunov exponents."""

@@ -1,0 +1,81 @@
+"""Lyapunov: the maximal exponent (Benettin, renormalised perturbations) and optionally the
+leading spectrum (QR of tangent vectors) of ALBERT's shared layer iterated N times (``predict``).
+
+    lightning-dream predict --config configs/lyapunov.yaml
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.experiments.dynamics.base import IteratedSystemRun
+from lightning_dream.models import dynamics
+
+
+class Lyapunov(IteratedSystemRun):
+    result_format = "lightning_dream.albert_lyapunov/1"
+
+    def __init__(self, epsilon: float = 1e-6, tau: int = 1, num_directions: int = 4, num_exponents: int = 0, seed: int = 0, **kwargs):
+        """
+        Args:
+            epsilon: size of the perturbation, renormalised back to it after every window.
+            tau: steps per window (the distance is measured and renormalised every ``tau`` steps).
+            num_directions: independent random perturbation directions (averaged).
+            num_exponents: also estimate the leading k exponents by QR re-orthonormalisation of
+                k tangent vectors pushed through Jacobian-vector products (0: skip, costs k JVPs per step).
+            seed: seed of the directions.
+            **kwargs: see ``IteratedSystemRun``.
+        """
+        super().__init__(**kwargs)
+        self.save_hyperparameters()
+        check_positive("epsilon", epsilon)
+        check_positive("tau", tau)
+        if self.hparams.chunk_size % tau:
+            raise ConfigError(f"chunk_size={self.hparams.chunk_size} must be a multiple of tau={tau}")
+        if num_directions < 1 or num_exponents < 0:
+            raise ConfigError(f"num_directions={num_directions} must be >= 1 and num_exponents={num_exponents} >= 0")
+
+    def configure_model(self) -> None:
+        if hasattr(self, "system"):
+            return
+        super().configure_model()
+        generator = torch.Generator().manual_seed(self.hparams.seed)
+        self.benettin = dynamics.benettin_start(self.state, self.mask, self.hparams.epsilon, self.hparams.num_directions, generator)
+        if self.hparams.num_exponents:
+            self.tangent_state = self.state
+            self.tangents = dynamics.random_directions(self.state, self.mask, self.hparams.num_exponents, generator)
+            self.log_growth = torch.zeros(self.hparams.num_exponents, self.mask.shape[0], dtype=self.dtype_)
+        self.exponent_sum = torch.zeros(self.mask.shape[0], dtype=self.dtype_)  # per input, over windows
+        self.windows = 0
+        self.record(0, self.state)
+
+    @torch.no_grad()
+    def predict_step(self, batch: int, batch_idx: int) -> None:
+        tau, eps, steps = self.hparams.tau, self.hparams.epsilon, self.chunk_steps()
+        for _ in range(steps // tau):
+            self.benettin, local = dynamics.benettin_window(self.step, self.benettin, self.mask, eps, tau)
+            self.t += tau
+            self.exponent_sum += local.mean(dim=0)
+            self.windows += 1
+            self.curves.setdefault("local_exponents", []).append({"step": self.t, "per_input": local.mean(dim=0).tolist()})
+            self.record(self.t, self.benettin.state)
+            self.log_scalars(self.t, {"local_lyapunov": float(local.mean()), "lyapunov_running_mean": self.maximal()})
+        if self.hparams.num_exponents:
+            with torch.enable_grad():
+                for _ in range(steps):
+                    self.tangent_state, self.tangents, growth = dynamics.lyapunov_spectrum_step(self.step, self.tangent_state, self.tangents, self.mask)
+                    self.log_growth += growth
+
+    def maximal(self) -> float:
+        """Running mean over windows, directions and inputs (kept as a sum: O(1) per window)."""
+        return float(self.exponent_sum.mean() / self.windows)
+
+    def summary(self) -> dict[str, Any]:
+        per_input = self.exponent_sum / self.windows
+        out: dict[str, Any] = {"maximal_exponent": self.maximal(), "maximal_exponent_per_input": per_input.tolist()}
+        if self.hparams.num_exponents:
+            out["spectrum"] = (self.log_growth / self.t).sort(dim=0, descending=True).values.T.tolist()
+        return out

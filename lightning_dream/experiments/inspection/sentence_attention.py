@@ -1,0 +1,34 @@
+"""Attention maps of a sentence, every layer x head, for the report's head and model views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from lightning_dream.errors import check_range
+from lightning_dream.experiments.inspection.base import InspectExperiment
+
+
+class SentenceAttention(InspectExperiment):
+    """Writes ``attentions[layer][head][query][key]`` per sentence; layer 1 is block 1's
+    self-attention (layer 0, the embeddings, has none)."""
+
+    result_format = "lightning_dream.attention/1"
+
+    def __init__(self, decimals: int = 4, **kwargs: Any):
+        """
+        Args:
+            decimals: digits kept per attention weight (4 keeps the result file small).
+        """
+        super().__init__(**kwargs)
+        check_range("decimals", decimals, 1, 8)
+
+    def prepare_encoder(self, encoder: torch.nn.Module) -> torch.nn.Module:
+        encoder.set_attn_implementation("eager")  # fused kernels return no attention weights
+        return encoder
+
+    def inspect(self, ids: torch.Tensor) -> dict[str, Any]:
+        out = self.encoder(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True)
+        maps = torch.stack(out.attentions)[:, 0].float().round(decimals=self.hparams.decimals)  # (layers, heads, L, L)
+        return {"layers": maps.shape[0], "heads": maps.shape[1], "attentions": maps.tolist()}

@@ -1,0 +1,1 @@
+"""Experiments that optimise a softmax-relaxed input: jobs, the shared loop (``base``), Dream, DreamMLM, Reconstruct."""

@@ -1,0 +1,333 @@
+"""The shared loop of every experiment that optimises the soft input.
+
+A subclass says which jobs to run (``build_jobs``), what to maximise (``objective``) and, if it
+needs less than the stack of hidden states up to ``depth``, what to read (``states``);
+this class owns the soft tokens, temperature schedule, snapped evaluation, bookkeeping,
+checkpoint state and per-job results. Dream, Reconstruct and DreamMLM are small on top of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import Callback
+from torch import Tensor
+from torch.utils.data import DataLoader
+from transformers import PreTrainedModel
+
+from lightning_dream.data.steps import step_loader
+from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.experiments.soft_input.jobs import Job, JobTracker, batch_jobs, change_span
+from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
+from lightning_dream.models.readout import ActivationTarget, EncoderReadout
+from lightning_dream.models.schedules import TemperatureSchedule
+from lightning_dream.models.soft_tokens import Init, SoftTokens
+from lightning_dream.strategies import shard
+from lightning_dream.tokenization import tokenize_sentence
+
+
+@dataclass
+class StepRecord:
+    """What one optimisation step produced for this rank's jobs (read by the callbacks)."""
+
+    step: int
+    temperature: float
+    job_ids: list[int]
+    ids: Tensor
+    soft: Tensor
+    snapped: Tensor
+
+
+class SoftInputExperiment(pl.LightningModule):
+    #: /2: snapshots carry ``softmax_top`` (the annealing view's top tokens per changeable position)
+    result_format: ClassVar[str] = "lightning_dream.soft_input/2"
+    #: how many of the softmax's top tokens each snapshot keeps per changeable position
+    snapshot_top_k: ClassVar[int] = 8
+
+    def __init__(
+        self,
+        model: str = "minilm-l6",
+        num_iterations: int = 3000,
+        lr: float = 0.1,
+        optimizer: Literal["adam", "sgd"] = "adam",
+        start_temp: float = 2.0,
+        end_temp: float = 0.1,
+        anneal: Literal["constant", "exponential", "linear"] = "exponential",
+        warmup: int = 200,
+        gumbel: bool = False,
+        init: Init = "sentence",
+        confidence: float = 0.9,
+        seed: int = 0,
+        snapshot_every: int = 10,
+        log_every: int = 10,
+        image_every: int = 200,
+    ):
+        """
+        Args:
+            model: embedded name (``minilm-l6``), local folder or hub name of the encoder.
+            num_iterations: optimisation steps of every job.
+            lr: learning rate of the token logits.
+            optimizer: ``adam`` or ``sgd``.
+            start_temp: softmax temperature at the start (kept during ``warmup`` steps).
+            end_temp: temperature reached at the last step.
+            anneal: how the temperature moves from start to end.
+            warmup: steps at ``start_temp`` before annealing.
+            gumbel: add Gumbel noise to the logits (the Gumbel-softmax relaxation).
+            init: ``sentence`` (logits peaked on the sentence's tokens), ``random_tokens``
+                (peaked on random tokens) or ``uniform`` (random logits).
+            confidence: softmax mass (at T=1) of the initial token, for the peaked inits.
+            seed: seed of every random choice; job ``j`` draws from its own stream.
+            snapshot_every: record tokens and activations every k steps in the results.
+            log_every: log scalars to TensorBoard every k steps.
+            image_every: log the softmax-weights image and snapped text every k steps.
+        """
+        super().__init__()
+        self.save_hyperparameters()  # collects the subclass's arguments too (Lightning walks the __init__ frames)
+        check_positive("num_iterations", num_iterations)
+        check_positive("lr", lr)
+        if not 0 < confidence < 1:
+            raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1")
+        for name, value in (("snapshot_every", snapshot_every), ("log_every", log_every), ("image_every", image_every)):
+            check_positive(name, value)
+        self.schedule = TemperatureSchedule(start_temp, end_temp, num_iterations, warmup, anneal)
+        self.model_name = model
+        self.config = load_config(model)
+        self.tokenizer = load_tokenizer(model)
+        self.num_iterations = num_iterations
+        self.strict_loading = False  # the frozen encoder is not in checkpoints
+        self.readout: EncoderReadout | None = None
+        self.soft: SoftTokens | None = None
+        self.tracker = JobTracker()
+        self.last_step: StepRecord | None = None
+        self._snapped: tuple[Tensor, Tensor] | None = None  # (ids, value) of the last snapped evaluation
+
+    # -- what subclasses provide -------------------------------------------------------------
+    def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:
+        """The (target, extra result info) pairs to optimise for one tokenised sentence."""
+        raise NotImplementedError
+
+    def build_jobs(self) -> list[Job]:
+        """Every sentence (``self.sentences``, span ``self.span``) x every target of it."""
+        if not self.sentences:
+            raise ConfigError("sentences is empty: give at least one sentence")
+        jobs = []
+        for sentence in self.sentences:
+            ids = tokenize_sentence(self.tokenizer, sentence)
+            start, end = change_span(ids, *self.span)
+            for target, info in self.targets(ids):
+                target.validate(self.config.num_hidden_layers, self.config.hidden_size, len(ids))
+                jobs.append(Job(len(jobs), sentence, ids, start, end, target, dict(info)))
+        return jobs
+
+    def objective(self, hidden: Tensor, mask: Tensor) -> Tensor:
+        """Per-job value to maximise from ``states(...)`` (by default stacked hidden states
+        (depth+1, jobs, L, H))."""
+        raise NotImplementedError
+
+    def states(self, **inputs: Tensor) -> Tensor:
+        """What ``objective`` reads, from ``input_ids`` or ``inputs_embeds`` of the local jobs: the
+        hidden states of layers 0..depth. Reconstruct reads each job at its own layer only."""
+        return self.readout.hidden_states(self.attention_mask, self.depth, **inputs)
+
+    @property
+    def depth(self) -> int:
+        """How many blocks the objective needs."""
+        return max(job.target.layer for job in self.local_jobs)
+
+    def prepare_targets(self) -> None:
+        """Hook for targets that need the model (stored activations); called once per rank."""
+
+    def load_model(self) -> PreTrainedModel:
+        """The frozen model the readout runs (an encoder; DreamMLM loads a masked LM)."""
+        return load_encoder(self.model_name)
+
+    # -- model and jobs ----------------------------------------------------------------------
+    @property
+    def jobs(self) -> list[Job]:
+        if not hasattr(self, "_jobs"):
+            self._jobs = self.build_jobs()
+            if not self._jobs:
+                raise ConfigError("no jobs: give at least one sentence and target")
+        return self._jobs
+
+    def configure_model(self) -> None:
+        if self.readout is not None:
+            return
+        world = self.trainer.world_size if self._trainer is not None else 1
+        rank = self.trainer.global_rank if self._trainer is not None else 0
+        self.local_jobs = [self.jobs[i] for i in shard(len(self.jobs), rank, world)]
+        self.readout = EncoderReadout(self.load_model())
+        ids, mask, change = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
+        self.register_buffer("attention_mask", mask, persistent=False)
+        self.soft = SoftTokens(
+            ids,
+            change,
+            self.readout.word_embeddings.shape[0],
+            [job.index for job in self.local_jobs],
+            seed=self.hparams.seed,
+            init=self.hparams.init,
+            confidence=self.hparams.confidence,
+            special_ids=torch.tensor(self.tokenizer.all_special_ids),
+        )
+        self.prepare_targets()
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        if self.hparams.optimizer == "sgd":
+            return torch.optim.SGD(self.soft.parameters(), lr=self.hparams.lr)
+        # fused: one pass over the logits instead of ~6 with (jobs x positions, vocab) temporaries;
+        # the same update up to the last bit of rounding
+        return torch.optim.Adam(self.soft.parameters(), lr=self.hparams.lr, fused=True)
+
+    def train_dataloader(self) -> DataLoader:
+        return step_loader(self.num_iterations)
+
+    def result_writer(self) -> Callback:
+        """The callback that writes results.json (Reconstruct adds per-layer summaries)."""
+        from lightning_dream.callbacks import ResultWriter
+
+        return ResultWriter()
+
+    def configure_callbacks(self) -> list[Callback]:
+        from lightning_dream.callbacks import FigureLogger, StepLogger
+
+        return [StepLogger(), self.result_writer(), FigureLogger()]
+
+    # -- the loop ----------------------------------------------------------------------------
+    def evaluate(self, step: int, temperature: float) -> tuple[Tensor, Tensor, Tensor]:
+        """(soft value with grad, snapped value, snapped ids) of every local job."""
+        noise = self.soft.gumbel_noise(step) if self.hparams.gumbel else None
+        embeds = self.soft.embeds(self.readout.word_embeddings, temperature, noise)
+        soft = self.objective(self.states(inputs_embeds=embeds), self.attention_mask)
+        ids = self.soft.snapped_ids()
+        return soft, self.snapped_value(ids), ids
+
+    @torch.no_grad()
+    def snapped_value(self, ids: Tensor) -> Tensor:
+        """The objective of the real tokens ``ids``. A job's value depends on its own tokens alone,
+        so only the jobs whose tokens changed since the last call are evaluated again: no snapped
+        token changes in about the first boost / (2 lr) steps (~60 of a reconstruction: Adam moves
+        a logit by about lr per step), and after that a few jobs of a batch change per step."""
+        if self._snapped is None:
+            value = self.objective(self.states(input_ids=ids), self.attention_mask)
+        else:
+            rows = (self._snapped[0] != ids).any(1).nonzero()[:, 0]
+            value = self._snapped[1]
+            if len(rows):
+                value = value.clone()
+                value[rows] = self.snapped_rows(ids, rows)
+        self._snapped = (ids, value)
+        return value
+
+    def snapped_rows(self, ids: Tensor, rows: Tensor) -> Tensor:
+        """The objective of the real tokens ``ids`` for the job rows ``rows``. Here the whole batch
+        is run and those rows picked; an experiment whose objective can run on a subset of its
+        jobs (Reconstruct) runs only those rows."""
+        return self.objective(self.states(input_ids=ids), self.attention_mask)[rows]
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> int | None:
+        if self.global_step >= self.num_iterations:  # resumed epochs restart their iterator
+            self.trainer.should_stop = True
+            return -1
+        return None
+
+    def training_step(self, batch: Any, batch_idx: int) -> Tensor:
+        step = self.global_step
+        temperature = self.schedule(step)
+        soft, snapped, ids = self.evaluate(step, temperature)
+        loss = -soft
+        record = None
+        if step % self.hparams.snapshot_every == 0 or step == self.num_iterations - 1:
+            # the noise-free weights of this step are still in embeds' buffer (the logits move after training_step)
+            probs = self.soft.probabilities(temperature) if self.hparams.gumbel else self.soft.probs_buffer()
+            top = probs.detach().topk(self.snapshot_top_k, dim=-1)
+            record = {
+                "temperature": temperature,
+                "ids": ids.cpu(),
+                "soft": soft.detach().float().cpu(),
+                "snapped": snapped.float().cpu(),
+                "loss": loss.detach().float().cpu(),
+                "top_ids": top.indices.cpu(),
+                "top_weights": top.values.float().cpu(),
+            }
+        self.tracker.update(step, ids, snapped, record)
+        self.last_step = StepRecord(step, temperature, [j.index for j in self.local_jobs], ids, soft.detach(), snapped)
+        return loss.sum()
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("readout.")}
+        checkpoint["job_tracker"] = self.tracker.state_dict()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.tracker.load_state_dict(checkpoint["job_tracker"])
+
+    # -- results -----------------------------------------------------------------------------
+    def tokens(self, ids: Tensor, row: int) -> list[str]:
+        return self.tokenizer.convert_ids_to_tokens(ids[row, : len(self.local_jobs[row].input_ids)].tolist())
+
+    def text(self, ids: Tensor, row: int) -> str:
+        return self.tokenizer.decode(ids[row, 1 : len(self.local_jobs[row].input_ids) - 1].tolist())
+
+    @torch.no_grad()
+    def final_snapped(self) -> tuple[Tensor, Tensor]:
+        """Tokens after the last step and their value (also offered to the best-so-far)."""
+        ids = self.soft.snapped_ids()
+        value = self.snapped_value(ids)
+        self.tracker.update(self.global_step, ids, value, None)
+        return ids.cpu(), value.float().cpu()
+
+    def softmax_top(self, snapshot: dict[str, Any], row: int) -> list[dict[str, Any]]:
+        """The snapshot's top softmax tokens and weights at each of the job's changeable positions."""
+        rows = (self.soft.row_job == row).nonzero()[:, 0].tolist()
+        return [
+            {
+                "position": position,
+                "tokens": self.tokenizer.convert_ids_to_tokens(snapshot["top_ids"][r].tolist()),
+                "weights": [round(w, 5) for w in snapshot["top_weights"][r].tolist()],
+            }
+            for position, r in zip(self.local_jobs[row].change_positions, rows)
+        ]
+
+    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> dict[str, Any]:
+        """One job's entry in results.json; subclasses add their own fields."""
+        t = self.tracker
+        snapshots = [
+            {
+                "step": s["step"],
+                "temperature": s["temperature"],
+                "tokens": self.tokens(s["ids"], row),
+                "soft_activation": float(s["soft"][row]),
+                "snapped_activation": float(s["snapped"][row]),
+                "loss": float(s["loss"][row]),
+                "softmax_top": self.softmax_top(s, row),
+            }
+            for s in t.snapshots
+        ]
+        return {
+            "job": job.index,
+            **job.info,
+            "layer_id": job.target.layer,
+            "word_id": job.target.position,
+            "neuron_id": job.target.neuron,
+            "reduction": job.target.reduction,
+            "start_change": job.start_change,
+            "end_change": job.end_change,
+            "sentence": job.sentence,
+            "start_sentence": self.text(t.start_ids, row),
+            "start_tokens": self.tokens(t.start_ids, row),
+            "start_activation": float(t.start_value[row]),
+            "final_sentence": self.text(final, row),
+            "final_tokens": self.tokens(final, row),
+            "final_activation": float(final_value[row]),
+            "best_sentence": self.text(t.best_ids, row),
+            "best_tokens": self.tokens(t.best_ids, row),
+            "best_activation": float(t.best_value[row]),
+            "snapshots": snapshots,
+        }
+
+    def job_results(self) -> list[dict[str, Any]]:
+        final, value = self.final_snapped()
+        return [self.job_result(row, job, final, value) for row, job in enumerate(self.local_jobs)]

@@ -1,0 +1,73 @@
+"""Dream: gradient ascent on the soft input to maximise a neuron, a word's vector or a layer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from lightning_dream.errors import ConfigError
+from lightning_dream.experiments.soft_input.base import SoftInputExperiment
+from lightning_dream.models.readout import ActivationTarget
+
+
+class Dream(SoftInputExperiment):
+    result_format = "lightning_dream.dream/2"  # /2: snapshots carry softmax_top (see SoftInputExperiment)
+
+    def __init__(
+        self,
+        sentences: list[str] | str = "i hate kickshaws .",
+        layer_id: int = 5,
+        neuron_ids: list[int] | int | None = 314,
+        word_id: int | None = 2,
+        target: Literal["neuron", "word", "layer"] = "neuron",
+        reduction: Literal["mean", "norm"] = "mean",
+        normalize: bool = False,
+        start_change: int | None = None,
+        end_change: int | None = None,
+        **kwargs,
+    ):
+        """
+        Args:
+            sentences: one sentence or a list; every sentence x neuron is one job.
+            layer_id: 0 = embedding output, k = output of block k.
+            neuron_ids: hidden unit(s) to maximise (``target: neuron``).
+            word_id: token position of the target ([CLS] = 0); unused for ``target: layer``.
+            target: a neuron, a word's whole vector, or the whole layer.
+            reduction: how a vector target becomes one number (mean or L2 norm).
+            normalize: divide the target by the norm of the word's (or layer's) vectors over all
+                layers, so growing every activation does not count; runs the whole encoder.
+            start_change: first position that may change (default 1, after [CLS]).
+            end_change: last position that may change, inclusive (default: before [SEP]).
+        """
+        super().__init__(**kwargs)
+        self.sentences = [sentences] if isinstance(sentences, str) else list(sentences)
+        if isinstance(neuron_ids, int):
+            neuron_ids = [neuron_ids]
+        if target == "neuron" and not neuron_ids:
+            raise ConfigError("target 'neuron' needs neuron_ids (a list of hidden units)")
+        if target != "layer" and word_id is None:
+            raise ConfigError(f"target {target!r} needs a word_id (token position, [CLS] = 0)")
+        self.neuron_ids = neuron_ids if target == "neuron" else [None]
+        self.target_kind = target
+        self.word_id = word_id if target != "layer" else None
+        self.span = (start_change, end_change)
+        self.jobs  # build and validate now, before any model work
+
+    def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict]]:
+        return [(ActivationTarget(self.hparams.layer_id, self.word_id, n, self.hparams.reduction), {}) for n in self.neuron_ids]
+
+    @property
+    def depth(self) -> int:
+        return self.readout.num_layers if self.hparams.normalize else self.hparams.layer_id
+
+    def objective(self, hidden: Tensor, mask: Tensor) -> Tensor:
+        values = []
+        for row, job in enumerate(self.local_jobs):
+            value = job.target.scalar(hidden[job.target.layer, row], mask[row])
+            if self.hparams.normalize:
+                states = hidden[:, row, mask[row].bool()] if job.target.position is None else hidden[:, row, job.target.position]
+                value = value / states.norm()
+            values.append(value)
+        return torch.stack(values)

@@ -1,0 +1,87 @@
+"""Jobs: independent optimisations batched into one run, and their bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from lightning_dream.errors import check_range
+from lightning_dream.models.readout import ActivationTarget
+
+
+@dataclass
+class Job:
+    """One optimisation: a tokenised sentence, the span that may change, what is read out."""
+
+    index: int
+    sentence: str
+    input_ids: list[int]
+    start_change: int
+    end_change: int
+    target: ActivationTarget
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def change_positions(self) -> range:
+        return range(self.start_change, self.end_change + 1)
+
+
+def change_span(ids: list[int], start: int | None, end: int | None) -> tuple[int, int]:
+    """Default: every word between [CLS] and [SEP]; a given span may not cover either."""
+    last_word = len(ids) - 2
+    start = 1 if start is None else start
+    end = last_word if end is None else end
+    check_range("start_change", start, 1, last_word)
+    check_range("end_change", end, start, last_word)
+    return start, end
+
+
+def token_recovery(ids: torch.Tensor, job: Job) -> float:
+    """Fraction of the job's changeable positions whose token equals the original sentence's."""
+    positions = list(job.change_positions)
+    original = torch.tensor([job.input_ids[p] for p in positions])
+    return float((ids[positions].cpu() == original).float().mean())
+
+
+def batch_jobs(jobs: list[Job], pad_id: int) -> tuple[Tensor, Tensor, Tensor]:
+    """(input_ids, attention_mask, change_mask), each (jobs, L), right-padded."""
+    length = max((len(j.input_ids) for j in jobs), default=0)
+    ids = torch.full((len(jobs), length), pad_id, dtype=torch.long)
+    mask = torch.zeros(len(jobs), length, dtype=torch.long)
+    change = torch.zeros(len(jobs), length, dtype=torch.bool)
+    for row, job in enumerate(jobs):
+        ids[row, : len(job.input_ids)] = torch.tensor(job.input_ids)
+        mask[row, : len(job.input_ids)] = 1
+        change[row, job.start_change : job.end_change + 1] = True
+    return ids, mask, change
+
+
+class JobTracker:
+    """Start, best and periodic snapshots of each local job; checkpointed so resume is exact."""
+
+    def __init__(self) -> None:
+        self.start_ids: Tensor | None = None
+        self.start_value: Tensor | None = None
+        self.best_ids: Tensor | None = None
+        self.best_value: Tensor | None = None
+        self.snapshots: list[dict[str, Any]] = []
+
+    def update(self, step: int, ids: Tensor, snapped: Tensor, record: dict[str, Any] | None) -> None:
+        ids, snapped = ids.detach().cpu(), snapped.detach().float().cpu()
+        if self.start_ids is None:
+            self.start_ids, self.start_value = ids.clone(), snapped.clone()
+            self.best_ids, self.best_value = ids.clone(), snapped.clone()
+        better = snapped > self.best_value
+        self.best_value = torch.where(better, snapped, self.best_value)
+        self.best_ids[better] = ids[better]
+        if record is not None:
+            self.snapshots.append({"step": step, **record})
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)

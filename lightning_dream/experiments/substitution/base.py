@@ -1,0 +1,141 @@
+"""Put other tokens at one position of a sentence and read a target: the base of token search
+and similar embeddings (``lightning-dream predict``).
+
+A subclass says which token ids to try (``candidates``) and how to report them
+(``job_results``); this base validates the inputs, scores candidates in batches with the
+position readout (only the blocks the target needs, the first block's shared work done once),
+and merges the scores of every process.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import Callback
+from torch import Tensor
+from torch.utils.data import DataLoader
+from transformers import PreTrainedModel
+
+from lightning_dream.data.batches import sharded_loader
+from lightning_dream.errors import ConfigError, check_positive, check_range
+from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
+from lightning_dream.models.position_readout import substituted_at_position
+from lightning_dream.models.readout import ActivationTarget
+from lightning_dream.strategies import gather_to_rank_zero
+from lightning_dream.tokenization import tokenize_sentence
+
+
+class SubstitutionExperiment(pl.LightningModule):
+    result_format: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        model: str = "minilm-l6",
+        sentence: str = "i hate kickshaws .",
+        change_word: int = 2,
+        layer_id: int = 2,
+        neuron_ids: list[int] | int | None = 314,
+        word_id: int | None = None,
+        target: Literal["neuron", "word"] = "neuron",
+        reduction: Literal["mean", "norm"] = "mean",
+        top_k: int = 10,
+        batch_size: int = 1024,
+    ):
+        """
+        Args:
+            model: embedded name (``minilm-l6``), local folder or hub name of the encoder.
+            sentence: the sentence whose token at ``change_word`` is replaced.
+            change_word: position of the replaced token ([CLS] = 0; words are 1..L-2).
+            layer_id: 0 = embedding output, k = output of block k.
+            neuron_ids: hidden unit(s) read (``target: neuron``); each is one job.
+            word_id: position the target is read at (default: ``change_word``).
+            target: one neuron, or the word's whole vector reduced to one number.
+            reduction: how a word vector becomes one number (mean or L2 norm).
+            top_k: how many tokens to report.
+            batch_size: substituted sentences per forward pass.
+        """
+        super().__init__()
+        self.save_hyperparameters()
+        self.model_name = model
+        self.config = load_config(model)
+        self.tokenizer = load_tokenizer(model)
+        self.input_ids = torch.tensor(tokenize_sentence(self.tokenizer, sentence))
+        check_range("change_word", change_word, 1, len(self.input_ids) - 2)
+        self.word_id = change_word if word_id is None else word_id
+        if isinstance(neuron_ids, int):
+            neuron_ids = [neuron_ids]
+        if target == "neuron" and not neuron_ids:
+            raise ConfigError("target 'neuron' needs neuron_ids (a list of hidden units)")
+        self.neuron_ids: list[int | None] = list(neuron_ids) if target == "neuron" else [None]
+        for neuron in self.neuron_ids:
+            ActivationTarget(layer_id, self.word_id, neuron).validate(self.config.num_hidden_layers, self.config.hidden_size, len(self.input_ids))
+        check_range("top_k", top_k, 1, self.max_top_k)
+        check_positive("batch_size", batch_size)
+        self.original_id = int(self.input_ids[change_word])
+        self.encoder: PreTrainedModel | None = None
+        self.values: Tensor | None = None
+
+    # -- what subclasses provide -------------------------------------------------------------
+    @property
+    def max_top_k(self) -> int:
+        return self.config.vocab_size
+
+    def candidates(self) -> Tensor:
+        """Token ids to put at ``change_word`` (the original token among them)."""
+        raise NotImplementedError
+
+    def job_results(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    # -- scoring -----------------------------------------------------------------------------
+    def configure_model(self) -> None:
+        if self.encoder is None:
+            self.encoder = load_encoder(self.model_name)
+
+    def configure_callbacks(self) -> list[Callback]:
+        from lightning_dream.callbacks import ResultWriter
+
+        return [ResultWriter()]
+
+    def scores(self, candidates: Tensor) -> Tensor:
+        """(B, jobs): every job's target value with each candidate token at ``change_word``."""
+        ids = self.input_ids.to(candidates.device)
+        vectors = substituted_at_position(self.encoder, ids, self.hparams.change_word, candidates, self.hparams.layer_id, self.word_id)
+        if self.neuron_ids != [None]:
+            return vectors[:, self.neuron_ids]
+        return (vectors.mean(-1) if self.hparams.reduction == "mean" else vectors.norm(dim=-1))[:, None]
+
+    def predict_dataloader(self) -> DataLoader:
+        return sharded_loader(self.candidates().split(self.hparams.batch_size))
+
+    def on_predict_start(self) -> None:
+        self.values = torch.full((self.config.vocab_size, len(self.neuron_ids)), float("nan"))
+
+    def predict_step(self, batch: Tensor, batch_idx: int) -> None:
+        self.values[batch.cpu()] = self.scores(batch.to(self.device)).float().cpu()
+
+    def merged_values(self) -> Tensor:
+        """(V, jobs) scores of every process's candidates (NaN: a token not tried)."""
+        parts = torch.stack(gather_to_rank_zero(self.values))
+        return parts.nan_to_num(float("-inf")).amax(0).where(~parts.isnan().all(0), float("nan"))
+
+    # -- results -----------------------------------------------------------------------------
+    def token(self, token_id: int, value: float, **fields: float) -> dict[str, Any]:
+        return {"token": self.tokenizer.convert_ids_to_tokens(token_id), "id": token_id, **fields, "activation": value}
+
+    def job_header(self, job: int, values: Tensor) -> dict[str, Any]:
+        """The fields every substitution job reports: what was changed, what was read."""
+        return {
+            "job": job,
+            "sentence": self.hparams.sentence,
+            "tokens": self.tokenizer.convert_ids_to_tokens(self.input_ids.tolist()),
+            "change_word": self.hparams.change_word,
+            "layer_id": self.hparams.layer_id,
+            "word_id": self.word_id,
+            "neuron_id": self.neuron_ids[job],
+            "target": self.hparams.target,
+            "reduction": self.hparams.reduction if self.neuron_ids[job] is None else None,
+            "original": self.token(self.original_id, float(values[self.original_id, job])),
+        }

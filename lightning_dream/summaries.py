@@ -1,0 +1,37 @@
+"""Per-layer and per-magnitude summaries of job results: the numbers a reconstruction sweep is read by.
+
+A reconstruction run writes every job with its ``layer_id`` (and ``magnitude`` for shifted runs);
+``summarise`` groups them, for the run's own results.json and for ``combine-layers`` /
+``combine-magnitudes`` alike.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from statistics import mean
+from typing import Any
+
+
+def summarise(jobs: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Mean recovery and distance per group of jobs sharing ``keys`` (layer, magnitude)."""
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for job in jobs:
+        groups[tuple(job.get(key) for key in keys)].append(job)
+    rows = []
+    for values, members in sorted(groups.items(), key=lambda item: [(v is None, v) for v in item[0]]):
+        row: dict[str, Any] = dict(zip(keys, values))
+        if "toward" in members[0]:
+            row["toward"] = members[0]["toward"]
+        row["jobs"] = len(members)
+        for field in ("token_recovery", "final_token_recovery", "distance", "changed_toward"):
+            if all(field in m for m in members):
+                row[field] = mean(float(m[field]) for m in members)
+        rows.append(row)
+    return rows
+
+
+def summary_line(row: dict[str, Any]) -> str:
+    where = ", ".join(f"{k} {row[k]}" for k in ("layer_id", "magnitude") if k in row)
+    toward = f" (toward {row['toward']})" if row.get("toward") else ""
+    shifted = f", changed toward concept {row['changed_toward']:.2f}" if "changed_toward" in row else ""
+    return f"{where}{toward}: token recovery {row.get('token_recovery', float('nan')):.3f}, distance {row.get('distance', float('nan')):.4g}{shifted} ({row['jobs']} jobs)"

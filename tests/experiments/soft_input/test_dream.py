@@ -1,0 +1,139 @@
+"""Dream on the real embedded MiniLM: it dreams upward, keeps what must stay, shards and resumes."""
+
+
+import pytest
+import torch
+from pytorch_lightning.callbacks import ModelCheckpoint
+
+from lightning_dream.errors import ConfigError
+from lightning_dream.experiments import Dream
+from lightning_dream.results import read_results
+
+SENTENCE = "i hate kickshaws ."
+
+
+def dream(**overrides) -> Dream:
+    settings = dict(
+        sentences=[SENTENCE, "the cat sat on the mat ."],
+        layer_id=2,
+        neuron_ids=[314, 100],
+        word_id=2,
+        num_iterations=40,
+        warmup=0,
+        start_temp=1.0,
+        end_temp=0.05,
+        confidence=0.5,
+        lr=0.3,
+        snapshot_every=5,
+        log_every=5,
+        image_every=20,
+    )
+    settings.update(overrides)
+    return Dream(**settings)
+
+
+@pytest.fixture(scope="module")
+def single_run(tmp_path_factory):
+    from tests.helpers import quick_trainer
+
+    root = tmp_path_factory.mktemp("single")
+    quick_trainer(root).fit(dream())
+    return read_results(root, Dream.result_format)
+
+
+def test_dream_ends_above_its_start(single_run):
+    for job in single_run["jobs"]:
+        assert job["best_activation"] >= job["final_activation"]
+    assert sum(job["final_activation"] > job["start_activation"] for job in single_run["jobs"]) >= 3
+
+
+def test_cls_sep_and_fixed_words_never_change(tmp_path, trainer_factory):
+    trainer_factory().fit(dream(sentences=[SENTENCE], start_change=2, end_change=3))
+    job = read_results(tmp_path)["jobs"][0]
+    start = job["start_tokens"]
+    for snapshot in job["snapshots"] + [{"tokens": job["final_tokens"]}, {"tokens": job["best_tokens"]}]:
+        tokens = snapshot["tokens"]
+        assert len(tokens) == len(start)
+        assert [t for i, t in enumerate(tokens) if i not in (2, 3)] == [t for i, t in enumerate(start) if i not in (2, 3)]
+    assert start[0] == "[CLS]" and start[-1] == "[SEP]"
+    assert job["final_tokens"][2:4] != start[2:4]  # the span did move
+
+
+def test_results_record_config_and_snapshots(single_run):
+    assert single_run["config"]["layer_id"] == 2 and single_run["config"]["num_iterations"] == 40
+    job = single_run["jobs"][0]
+    assert [s["step"] for s in job["snapshots"]] == list(range(0, 40, 5)) + [39]
+    temps = [s["temperature"] for s in job["snapshots"]]
+    assert temps[0] == 1.0 and temps[-1] == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("start_method", ["spawn"])
+def test_two_processes_equal_one(tmp_path, single_run, start_method):
+    from tests.helpers import quick_trainer
+
+    quick_trainer(tmp_path, devices=2, strategy=f"job_sharding_{start_method}").fit(dream())
+    sharded = read_results(tmp_path)
+    assert sharded["trainer"]["world_size"] == 2
+    assert [j["job"] for j in sharded["jobs"]] == [0, 1, 2, 3]
+    for one, two in zip(single_run["jobs"], sharded["jobs"]):
+        assert one["final_tokens"] == two["final_tokens"]
+        assert one["final_activation"] == pytest.approx(two["final_activation"], abs=1e-4)
+        assert [s["tokens"] for s in one["snapshots"]] == [s["tokens"] for s in two["snapshots"]]
+
+
+def test_resume_equals_uninterrupted(tmp_path, single_run):
+    from tests.helpers import quick_trainer
+
+    first = quick_trainer(tmp_path / "a", max_steps=15, enable_checkpointing=True,
+                          callbacks=[ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=15, save_top_k=-1)])
+    first.fit(dream())
+    checkpoint = next((tmp_path / "ckpt").glob("*.ckpt"))
+    assert not any(k.startswith("readout.") for k in torch.load(checkpoint, weights_only=False)["state_dict"])
+    quick_trainer(tmp_path / "b").fit(dream(), ckpt_path=str(checkpoint))
+    resumed = read_results(tmp_path / "b")
+    assert resumed["trainer"]["global_step"] == 40
+    for one, two in zip(single_run["jobs"], resumed["jobs"]):
+        assert one["final_tokens"] == two["final_tokens"]
+        assert one["final_activation"] == pytest.approx(two["final_activation"], abs=1e-5)
+        assert one["start_activation"] == pytest.approx(two["start_activation"], abs=1e-6)
+        assert len(one["snapshots"]) == len(two["snapshots"])
+
+
+def test_tensorboard_holds_temperature_and_activations(tmp_path):
+    from pytorch_lightning.loggers import TensorBoardLogger
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from tests.helpers import quick_trainer
+
+    logger = TensorBoardLogger(tmp_path, name="tb")
+    quick_trainer(tmp_path, logger=logger).fit(dream(sentences=[SENTENCE], neuron_ids=[314], num_iterations=21))
+    events = EventAccumulator(logger.log_dir, size_guidance={"images": 0}).Reload()
+    scalars = events.Tags()["scalars"]
+    assert {"temperature", "job_000/soft_activation", "job_000/snapped_activation"} <= set(scalars)
+    temps = events.Scalars("temperature")
+    assert [t.step for t in temps] == [0, 5, 10, 15, 20] and temps[0].value == pytest.approx(1.0)
+    assert temps[-1].value == pytest.approx(0.05, rel=1e-4)
+    assert "job_000/softmax_top_tokens" in events.Tags()["images"]
+    assert (logger.log_dir and (tmp_path / "tb" / "version_0" / "results.json").is_file())
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"layer_id": 7}, "layer_id=7 is out of range: allowed 0..6"),
+        ({"neuron_ids": [400]}, "neuron_id=400 is out of range: allowed 0..383"),
+        ({"word_id": 40}, "word_id=40 is out of range"),
+        ({"start_change": 0}, "start_change=0 is out of range"),
+        ({"end_change": 9}, "end_change=9 is out of range"),
+        ({"sentences": [""]}, "sentence is empty"),
+        ({"sentences": []}, "sentences is empty"),
+        ({"model": "nope-not-a-model"}, "unknown model 'nope-not-a-model'"),
+        ({"start_temp": 0.0}, "start_temp=0.0 must be positive"),
+        ({"end_temp": -1.0}, "end_temp=-1.0 must be positive"),
+        ({"num_iterations": 0}, "num_iterations=0 must be positive"),
+    ],
+)
+def test_bad_input_is_rejected_before_any_model_work(overrides, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")) as err:
+        dream(**overrides)
+    assert "\n" not in str(err.value)
