@@ -37,8 +37,17 @@ LAYER, WORD = 2, 3
 
 
 def make_dream(jobs: int, steps: int) -> Dream:
-    return Dream(sentences=[SENTENCE], layer_id=LAYER, neuron_ids=list(range(jobs)), word_id=WORD, num_iterations=steps,
-                 warmup=0, log_every=10, image_every=10_000, snapshot_every=10)
+    return Dream(
+        sentences=[SENTENCE],
+        layer_id=LAYER,
+        neuron_ids=list(range(jobs)),
+        word_id=WORD,
+        num_iterations=steps,
+        warmup=0,
+        log_every=10,
+        image_every=10_000,
+        snapshot_every=10,
+    )
 
 
 def soft_for(module: Dream, readout: EncoderReadout, jobs) -> tuple[SoftTokens, torch.Tensor]:
@@ -69,9 +78,18 @@ def framework(jobs: int, steps: int, precision: str) -> float:
     module = make_dream(jobs, steps)
     with tempfile.TemporaryDirectory() as root:
         timer = LoopTimer()
-        trainer = pl.Trainer(accelerator="cpu", devices=1, max_epochs=1, precision=precision, default_root_dir=root,
-                             logger=TensorBoardLogger(root), enable_checkpointing=False, enable_progress_bar=False,
-                             enable_model_summary=False, callbacks=[timer])
+        trainer = pl.Trainer(
+            accelerator="cpu",
+            devices=1,
+            max_epochs=1,
+            precision=precision,
+            default_root_dir=root,
+            logger=TensorBoardLogger(root),
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            callbacks=[timer],
+        )
         trainer.fit(module)
         return jobs * steps / timer.seconds
 
@@ -98,12 +116,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=32)
     parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--sequential-jobs", type=int, default=4, help="jobs timed in (a); its rate is per job-iteration")
+    parser.add_argument(
+        "--sequential-jobs", type=int, default=4, help="jobs timed in (a); its rate is per job-iteration"
+    )
     parser.add_argument("--precision", default="32-true")
     args = parser.parse_args()
     torch.manual_seed(0)
     module = make_dream(args.jobs, args.steps)
-    print(f"minilm-l6, layer {LAYER}, {args.jobs} jobs x {args.steps} steps, {torch.get_num_threads()} threads, precision {args.precision}")
+    print(
+        f"minilm-l6, layer {LAYER}, {args.jobs} jobs x {args.steps} steps, {torch.get_num_threads()} threads, precision {args.precision}"
+    )
     framework(args.jobs, 3, args.precision)  # warm-up: first-call costs out of the measurement
     rate_a = sequential(module, args.steps, args.sequential_jobs)
     rate_b = framework(args.jobs, args.steps, args.precision)

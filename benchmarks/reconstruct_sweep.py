@@ -39,8 +39,16 @@ class FullDepth(Reconstruct):
 def run(module: Reconstruct, root: Path) -> tuple[float, list[dict]]:
     timer = LoopTimer()
     trainer = pl.Trainer(
-        accelerator="cpu", devices=1, precision="32-true", max_epochs=1, logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, default_root_dir=str(root), callbacks=[timer],
+        accelerator="cpu",
+        devices=1,
+        precision="32-true",
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=str(root),
+        callbacks=[timer],
     )
     trainer.fit(module)
     return timer.seconds, module.job_results()
@@ -51,12 +59,25 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--sentences", type=int, default=8)
     args = parser.parse_args()
-    settings = dict(corpus="news", num_sentences=args.sentences, min_words=8, max_words=12, layers="all", num_iterations=args.steps,
-                    snapshot_every=args.steps, log_every=args.steps, image_every=args.steps, seed=0)
+    settings = dict(
+        corpus="news",
+        num_sentences=args.sentences,
+        min_words=8,
+        max_words=12,
+        layers="all",
+        num_iterations=args.steps,
+        snapshot_every=args.steps,
+        log_every=args.steps,
+        image_every=args.steps,
+        seed=0,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         batched = Reconstruct(**settings)
         jobs = list(batched.jobs)
-        print(f"jobs: {len(jobs)} ({args.sentences} sentences x {len(batched.layers)} layers), steps: {args.steps}", flush=True)
+        print(
+            f"jobs: {len(jobs)} ({args.sentences} sentences x {len(batched.layers)} layers), steps: {args.steps}",
+            flush=True,
+        )
         batched_seconds, batched_results = run(batched, Path(tmp) / "batched")
         print(f"batched: {batched_seconds:.1f} s", flush=True)
         sequential_seconds, sequential_results = 0.0, []

@@ -56,8 +56,12 @@ def main() -> None:
     vocab = tokenizer.vocab_size
     batches = torch.arange(vocab).split(args.batch_size)
     position = args.change_word
-    print(f"sentence: {SENTENCE!r} ({len(ids)} tokens), change_word {position}, layer {args.layer}, neuron {args.neuron}")
-    print(f"vocabulary: {vocab}, batch_size: {args.batch_size}, dtype: float32, torch threads: {torch.get_num_threads()}")
+    print(
+        f"sentence: {SENTENCE!r} ({len(ids)} tokens), change_word {position}, layer {args.layer}, neuron {args.neuron}"
+    )
+    print(
+        f"vocabulary: {vocab}, batch_size: {args.batch_size}, dtype: float32, torch threads: {torch.get_num_threads()}"
+    )
 
     @torch.no_grad()
     def sequential(candidates: torch.Tensor) -> None:
@@ -81,17 +85,31 @@ def main() -> None:
 
     def experiment() -> None:
         search = TokenSearch(
-            sentence=SENTENCE, change_word=position, layer_id=args.layer, neuron_ids=args.neuron, top_k=10, batch_size=args.batch_size
+            sentence=SENTENCE,
+            change_word=position,
+            layer_id=args.layer,
+            neuron_ids=args.neuron,
+            top_k=10,
+            batch_size=args.batch_size,
         )
         with tempfile.TemporaryDirectory() as root:
-            trainer = pl.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False, enable_model_summary=False, default_root_dir=root)
+            trainer = pl.Trainer(
+                accelerator="cpu",
+                devices=1,
+                logger=False,
+                enable_progress_bar=False,
+                enable_model_summary=False,
+                default_root_dir=root,
+            )
             trainer.predict(search, return_predictions=False)
 
     sample = torch.linspace(0, vocab - 1, args.sample).long()
     sequential(sample[:20])  # warm-up
     per_candidate = timed(lambda: sequential(sample)) / len(sample)
     sweep_a = per_candidate * vocab
-    print(f"(a) sequential full-model forwards: {per_candidate * 1e3:.2f} ms per candidate over {len(sample)} candidates -> {sweep_a:.1f} s for the vocabulary (scaled)")
+    print(
+        f"(a) sequential full-model forwards: {per_candidate * 1e3:.2f} ms per candidate over {len(sample)} candidates -> {sweep_a:.1f} s for the vocabulary (scaled)"
+    )
     sweep_b, sweep_bare = float("inf"), float("inf")
     for _ in range(args.repeats):  # interleaved, best of n: both see the same machine load
         sweep_b = min(sweep_b, timed(experiment))

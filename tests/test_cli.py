@@ -14,12 +14,26 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lightning_dream", *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "lightning_dream", *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_dream_config_runs_end_to_end_and_writes_results(tmp_path):
-    done = run("fit", "--config", str(ROOT / "configs/dream.yaml"), "--model.num_iterations", "4", "--model.warmup", "0",
-               "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_progress_bar", "false", cwd=tmp_path)
+    done = run(
+        "fit",
+        "--config",
+        str(ROOT / "configs/dream.yaml"),
+        "--model.num_iterations",
+        "4",
+        "--model.warmup",
+        "0",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        "--trainer.enable_progress_bar",
+        "false",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     run_dir = tmp_path / "lightning_logs" / "version_0"
     results = json.loads((run_dir / "results.json").read_text())

@@ -28,7 +28,9 @@ class StepLogger(Callback):
         self.top_k = top_k
         self.image_jobs = image_jobs
 
-    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int
+    ) -> None:
         record = pl_module.last_step
         if record is None:
             return
@@ -55,7 +57,9 @@ class StepLogger(Callback):
             rows = (soft.row_job == row).nonzero()[:, 0]
             top = probs[rows].topk(self.top_k, dim=-1)
             tokens = [pl_module.tokenizer.convert_ids_to_tokens(ids.tolist()) for ids in top.indices]
-            views.append((job.index, pl_module.text(record.ids, row), list(job.change_positions), tokens, top.values.tolist()))
+            views.append(
+                (job.index, pl_module.text(record.ids, row), list(job.change_positions), tokens, top.values.tolist())
+            )
         gathered = gather_to_rank_zero(views)
         if not trainer.is_global_zero:
             return
@@ -64,4 +68,6 @@ class StepLogger(Callback):
             writer.add_text(f"job_{job:03d}/snapped_sentence", text, record.step)
             if job < self.image_jobs:
                 title = f"job {job}, step {record.step}, T={record.temperature:.3g}"
-                writer.add_figure(f"job_{job:03d}/softmax_top_tokens", softmax_figure(tokens, weights, positions, title), record.step)
+                writer.add_figure(
+                    f"job_{job:03d}/softmax_top_tokens", softmax_figure(tokens, weights, positions, title), record.step
+                )

@@ -34,11 +34,15 @@ def collect_results(results_dir: str | Path, skip_invalid: bool = False) -> list
             bad.append(f"{folder.name} ({err})")
     if found:
         kind = (found[0][1]["format"], found[0][1].get("experiment"))
-        bad += [f"{name} ({r['format']}, not {kind[0]})" for name, r in found if (r["format"], r.get("experiment")) != kind]
+        bad += [
+            f"{name} ({r['format']}, not {kind[0]})" for name, r in found if (r["format"], r.get("experiment")) != kind
+        ]
         found = [(name, r) for name, r in found if (r["format"], r.get("experiment")) == kind]
     bad.sort()
     if bad and not skip_invalid:
-        raise ConfigError(f"{root}: subfolders that are not results of the same experiment: {'; '.join(bad)} (skip_invalid=true combines the rest)")
+        raise ConfigError(
+            f"{root}: subfolders that are not results of the same experiment: {'; '.join(bad)} (skip_invalid=true combines the rest)"
+        )
     if bad:
         print(f"skipped: {'; '.join(bad)}")
     if not found:
@@ -79,7 +83,9 @@ def combine_layers(results_dir: str, output: str | None = None, skip_invalid: bo
     return str(path)
 
 
-def combine_magnitudes(results_dir: str, per_layer: bool = False, output: str | None = None, skip_invalid: bool = False) -> list[str]:
+def combine_magnitudes(
+    results_dir: str, per_layer: bool = False, output: str | None = None, skip_invalid: bool = False
+) -> list[str]:
     """Fuse shifted-reconstruction runs (one per subfolder) into one file grouped by magnitude.
 
     Args:
@@ -89,7 +95,11 @@ def combine_magnitudes(results_dir: str, per_layer: bool = False, output: str | 
         output: combined file when not ``per_layer`` (default ``results_dir/combined_magnitudes.json``).
         skip_invalid: combine the valid subfolders and report the others instead of failing.
     """
-    folders = sorted(p for p in Path(results_dir).iterdir() if p.is_dir()) if per_layer and Path(results_dir).is_dir() else [Path(results_dir)]
+    folders = (
+        sorted(p for p in Path(results_dir).iterdir() if p.is_dir())
+        if per_layer and Path(results_dir).is_dir()
+        else [Path(results_dir)]
+    )
     paths = []
     for folder in folders:
         combined = _combine(str(folder), "magnitude", ("layer_id", "magnitude"), skip_invalid)

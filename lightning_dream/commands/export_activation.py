@@ -26,7 +26,9 @@ def export_activation(sentence: str, word_id: int, output: str, model: str = "mi
     ids = tokenizer(sentence)["input_ids"]
     check_range("word_id", word_id, 0, len(ids) - 1)
     readout = EncoderReadout(load_encoder(model))
-    hidden = readout.hidden_states(torch.ones(1, len(ids), dtype=torch.long), readout.num_layers, input_ids=torch.tensor([ids]))
+    hidden = readout.hidden_states(
+        torch.ones(1, len(ids), dtype=torch.long), readout.num_layers, input_ids=torch.tensor([ids])
+    )
     payload = {
         "format": ACTIVATION_FORMAT,
         "model": model,

@@ -58,7 +58,13 @@ def check_concepts(concepts: list[str]) -> None:
 
 
 def concept_sentences(
-    concepts: list[str], corpus: str, min_words: int, max_words: int, max_per_concept: int, min_per_concept: int, seed: int
+    concepts: list[str],
+    corpus: str,
+    min_words: int,
+    max_words: int,
+    max_per_concept: int,
+    min_per_concept: int,
+    seed: int,
 ) -> list[list[str]]:
     """For each concept, up to ``max_per_concept`` sentences containing it and no other concept."""
     check_concepts(concepts)
@@ -112,7 +118,9 @@ class ConceptData(pl.LightningDataModule):
         self.config = load_config(model)
         check_concepts(concepts)
         self.concept_ids = [concept_token_id(self.tokenizer, c.strip()) for c in concepts]
-        self.sentences = concept_sentences(concepts, corpus, min_words, max_words, max_per_concept, min_per_concept, seed)
+        self.sentences = concept_sentences(
+            concepts, corpus, min_words, max_words, max_per_concept, min_per_concept, seed
+        )
         self.splits: dict[str, TensorDataset] = {}
 
     @property
@@ -124,7 +132,9 @@ class ConceptData(pl.LightningDataModule):
         """(sentences, layers+1, H) activations at the first occurrence of the concept token."""
         out = []
         for start in range(0, len(sentences), 64):
-            batch = self.tokenizer(sentences[start : start + 64], padding=True, truncation=True, max_length=128, return_tensors="pt")
+            batch = self.tokenizer(
+                sentences[start : start + 64], padding=True, truncation=True, max_length=128, return_tensors="pt"
+            )
             hidden = readout.hidden_states(batch["attention_mask"], readout.num_layers, input_ids=batch["input_ids"])
             hits = batch["input_ids"] == concept_id
             keep = hits.any(1)  # truncation or tokenisation may have lost the word

@@ -64,7 +64,9 @@ def load_sentences(source: str = "news", min_words: int = 1, max_words: int = 10
     return sentences
 
 
-def train_heldout_split(sentences: tuple[str, ...] | list[str], heldout_fraction: float = 0.1, seed: int = 0) -> tuple[list[str], list[str]]:
+def train_heldout_split(
+    sentences: tuple[str, ...] | list[str], heldout_fraction: float = 0.1, seed: int = 0
+) -> tuple[list[str], list[str]]:
     """A fixed shuffle-and-cut: the same seed gives the same held-out sentences everywhere."""
     order = list(sentences)
     random.Random(seed).shuffle(order)

@@ -46,7 +46,9 @@ def resolve_probe(path: str) -> Path:
     if path in EMBEDDED_PROBES:
         return EMBEDDED_PROBES[path]
     if not Path(path).is_file():
-        raise ConfigError(f"probe file {path!r} not found: give a LAMA jsonl file or one of {', '.join(EMBEDDED_PROBES)}")
+        raise ConfigError(
+            f"probe file {path!r} not found: give a LAMA jsonl file or one of {', '.join(EMBEDDED_PROBES)}"
+        )
     return Path(path)
 
 
@@ -62,9 +64,15 @@ def read_lama(path: str, tokenizer: PreTrainedTokenizerBase) -> list[ClozeFact]:
             record = json.loads(raw)
         except json.JSONDecodeError as err:
             raise ConfigError(f"{where} is not JSON ({err.msg})") from None
-        missing = [f for f in ("masked_sentences", "obj_label") if f not in record] if isinstance(record, dict) else ["masked_sentences", "obj_label"]
+        missing = (
+            [f for f in ("masked_sentences", "obj_label") if f not in record]
+            if isinstance(record, dict)
+            else ["masked_sentences", "obj_label"]
+        )
         if missing:
-            raise ConfigError(f"{where} is missing {', '.join(missing)}: a LAMA line needs masked_sentences (list) and obj_label")
+            raise ConfigError(
+                f"{where} is missing {', '.join(missing)}: a LAMA line needs masked_sentences (list) and obj_label"
+            )
         sentences = record["masked_sentences"]
         if isinstance(sentences, str):
             sentences = [sentences]
@@ -86,7 +94,9 @@ def read_lama(path: str, tokenizer: PreTrainedTokenizerBase) -> list[ClozeFact]:
 _WORD = re.compile(r"^([^A-Za-z]*)([A-Za-z]+)([^A-Za-z]*)$")
 
 
-def cloze_candidates(sentence: str, tokenizer: PreTrainedTokenizerBase, word_kind: Literal["content", "any"] = "content") -> list[tuple[int, str, str]]:
+def cloze_candidates(
+    sentence: str, tokenizer: PreTrainedTokenizerBase, word_kind: Literal["content", "any"] = "content"
+) -> list[tuple[int, str, str]]:
     """(word index, word, relation) of the words worth masking: alphabetic, one vocabulary token,
     and for ``content`` also 3+ letters and not a stop word. Capitalised words inside the
     sentence are ``news_name`` (mostly proper nouns), the rest ``news_word``."""
@@ -148,12 +158,19 @@ def build_cloze_probe(
             continue
         index, core, relation = rng.choice(candidates)
         words[index] = words[index].replace(core, LAMA_MASK, 1)
-        fact = {"masked_sentences": [" ".join(words)], "obj_label": core.lower(), "predicate_id": relation, "uuid": f"news-{len(lines)}"}
+        fact = {
+            "masked_sentences": [" ".join(words)],
+            "obj_label": core.lower(),
+            "predicate_id": relation,
+            "uuid": f"news-{len(lines)}",
+        }
         lines.append(json.dumps(fact))
         if len(lines) == num_facts:
             break
     if not lines:
-        raise ConfigError(f"corpus {corpus!r} gave no held-out sentence of {min_words}..{max_words} words with a {word_kind} word to mask")
+        raise ConfigError(
+            f"corpus {corpus!r} gave no held-out sentence of {min_words}..{max_words} words with a {word_kind} word to mask"
+        )
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return output

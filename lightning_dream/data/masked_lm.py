@@ -75,7 +75,9 @@ class MaskedTextData(pl.LightningDataModule):
         return self.collator([{"input_ids": b} for b in blocks])
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(list(self.train_blocks), batch_size=self.hparams.batch_size, shuffle=True, collate_fn=self._collate)
+        return DataLoader(
+            list(self.train_blocks), batch_size=self.hparams.batch_size, shuffle=True, collate_fn=self._collate
+        )
 
     def val_dataloader(self) -> DataLoader:
         rows = [{k: v[i] for k, v in self.heldout_batch.items()} for i in range(len(self.heldout_batch["input_ids"]))]

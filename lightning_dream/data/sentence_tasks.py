@@ -67,13 +67,19 @@ def _examples(rows: list[Row], spec: TaskSpec, source: str) -> list[Example]:
 def _read_table(path: Path) -> list[Row]:
     tsv = path.suffix == ".tsv"
     with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t" if tsv else ",", quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL))
+        return list(
+            csv.DictReader(handle, delimiter="\t" if tsv else ",", quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL)
+        )
 
 
 def _rotten_tomatoes() -> list[Row]:
     with bz2.open(fetch_asset("rotten-tomatoes")) as raw:
         rows = csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8"))
-        return [{"text": r["text"], "category": str(ROTTEN_LABELS[r["category"]])} for r in rows if r["category"] in ROTTEN_LABELS]
+        return [
+            {"text": r["text"], "category": str(ROTTEN_LABELS[r["category"]])}
+            for r in rows
+            if r["category"] in ROTTEN_LABELS
+        ]
 
 
 def load_task(task: str, spec: TaskSpec, validation_fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
@@ -87,7 +93,9 @@ def load_task(task: str, spec: TaskSpec, validation_fraction: float, seed: int) 
         files = [path / "train.tsv", path / "dev.tsv"]
         if not all(f.is_file() for f in files):
             raise ConfigError(f"GLUE folder {task} needs train.tsv and dev.tsv")
-        return _examples(_read_table(files[0]), spec, str(files[0])), _examples(_read_table(files[1]), spec, str(files[1]))
+        return _examples(_read_table(files[0]), spec, str(files[0])), _examples(
+            _read_table(files[1]), spec, str(files[1])
+        )
     if path.is_file():
         train, val = train_heldout_split(_read_table(path), validation_fraction, seed)
         return _examples(train, spec, task), _examples(val, spec, task)
@@ -97,10 +105,14 @@ def load_task(task: str, spec: TaskSpec, validation_fraction: float, seed: int) 
         data = datasets.load_dataset("glue", task)
         rows = lambda split: [{k: str(v) for k, v in r.items()} for r in data[split]]  # noqa: E731
         return _examples(rows("train"), spec, task), _examples(rows(spec.validation_split), spec, task)
-    raise ConfigError(f"task {task!r}: use 'rotten-tomatoes', a GLUE name ({', '.join(GLUE)}), a GLUE folder or a CSV/TSV file")
+    raise ConfigError(
+        f"task {task!r}: use 'rotten-tomatoes', a GLUE name ({', '.join(GLUE)}), a GLUE folder or a CSV/TSV file"
+    )
 
 
-def batches(dataset: Dataset | list, batch_size: int, shuffle: bool = False, seed: int = 0, collate_fn=None) -> DataLoader:
+def batches(
+    dataset: Dataset | list, batch_size: int, shuffle: bool = False, seed: int = 0, collate_fn=None
+) -> DataLoader:
     """The task's batching: shuffled by ``seed``, the same order every time it is asked."""
     generator = torch.Generator().manual_seed(seed) if shuffle else None
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=collate_fn, generator=generator)
@@ -162,10 +174,15 @@ class SentenceTaskData(pl.LightningDataModule):
 
     def _collate(self, examples: list[Example]) -> dict[str, torch.Tensor]:
         columns = list(zip(*(texts for texts, _ in examples)))
-        batch = self.tokenizer(*columns, padding=True, truncation=True, max_length=self.hparams.max_length, return_tensors="pt")
+        batch = self.tokenizer(
+            *columns, padding=True, truncation=True, max_length=self.hparams.max_length, return_tensors="pt"
+        )
         dtype = torch.float32 if self.num_labels == 1 else torch.long
-        return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"],
-                "labels": torch.tensor([label for _, label in examples], dtype=dtype)}
+        return {
+            "input_ids": batch["input_ids"],
+            "attention_mask": batch["attention_mask"],
+            "labels": torch.tensor([label for _, label in examples], dtype=dtype),
+        }
 
     def train_dataloader(self) -> DataLoader:
         return batches(self.train_set, self.hparams.batch_size, True, self.hparams.seed, self._collate)
@@ -175,7 +192,9 @@ class SentenceTaskData(pl.LightningDataModule):
 
     def ordered(self, split: str) -> DataLoader:
         """The ``train`` or ``validation`` examples in their order, in validation-sized batches."""
-        return batches(self.train_set if split == "train" else self.val_set, 4 * self.hparams.batch_size, collate_fn=self._collate)
+        return batches(
+            self.train_set if split == "train" else self.val_set, 4 * self.hparams.batch_size, collate_fn=self._collate
+        )
 
 
 class PooledFeatureData(pl.LightningDataModule):

@@ -98,7 +98,9 @@ class TrajectoryReader:
         first = self.meta["chunks"][0]["start"] if self.meta["chunks"] else 0
         stop = self.num_steps if stop is None else stop
         if not first <= start < stop <= self.num_steps:
-            raise ConfigError(f"steps {start}..{stop} out of range: the trajectory holds steps {first}..{self.num_steps}")
+            raise ConfigError(
+                f"steps {start}..{stop} out of range: the trajectory holds steps {first}..{self.num_steps}"
+            )
         parts = []
         for chunk in self.meta["chunks"]:
             low, high = max(start, chunk["start"]), min(stop, chunk["stop"])

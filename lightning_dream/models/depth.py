@@ -16,7 +16,9 @@ from lightning_dream.models.albert_iteration import AlbertIteration, is_albert
 from lightning_dream.models.readout import EncoderReadout
 
 
-def hidden_at_depth(model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, depth: int | None = None) -> Tensor:
+def hidden_at_depth(
+    model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, depth: int | None = None
+) -> Tensor:
     """(batch, L, H) output of layer ``depth`` (None: the model's own depth)."""
     if is_albert(model):
         iteration = AlbertIteration(model)
@@ -26,7 +28,9 @@ def hidden_at_depth(model: PreTrainedModel, input_ids: Tensor, attention_mask: T
     return readout.layer(attention_mask, depth, input_ids=input_ids)
 
 
-def hidden_by_depth(model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, depth: int) -> Iterator[tuple[int, Tensor]]:
+def hidden_by_depth(
+    model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, depth: int
+) -> Iterator[tuple[int, Tensor]]:
     """(k, output of layer k) for k = 1..depth in one pass: what ``hidden_at_depth`` gives for each
     k, for the cost of the deepest alone."""
     if is_albert(model):

@@ -28,7 +28,9 @@ def _masked(x: Tensor, mask: Tensor) -> Tensor:
     return x * mask[..., None].to(x.dtype)
 
 
-def random_directions(state: Tensor, mask: Tensor, num_directions: int, generator: torch.Generator | None = None) -> Tensor:
+def random_directions(
+    state: Tensor, mask: Tensor, num_directions: int, generator: torch.Generator | None = None
+) -> Tensor:
     """Unit-norm random perturbations (k, B, L, H) on the real tokens of each sentence."""
     noise = torch.randn((num_directions, *state.shape), generator=generator, dtype=state.dtype).to(state.device)
     noise = _masked(noise, mask)
@@ -43,14 +45,18 @@ class BenettinState:
     deltas: Tensor  # (k, B, L, H), each of norm epsilon
 
 
-def benettin_start(state: Tensor, mask: Tensor, epsilon: float, num_directions: int, generator: torch.Generator | None = None) -> BenettinState:
+def benettin_start(
+    state: Tensor, mask: Tensor, epsilon: float, num_directions: int, generator: torch.Generator | None = None
+) -> BenettinState:
     check_positive("epsilon", epsilon)
     if num_directions < 1:
         raise ConfigError(f"num_directions={num_directions} must be at least 1")
     return BenettinState(state, epsilon * random_directions(state, mask, num_directions, generator))
 
 
-def benettin_window(step: Step, current: BenettinState, mask: Tensor, epsilon: float, tau: int) -> tuple[BenettinState, Tensor]:
+def benettin_window(
+    step: Step, current: BenettinState, mask: Tensor, epsilon: float, tau: int
+) -> tuple[BenettinState, Tensor]:
     """Run ``tau`` steps of the reference and the perturbed copies, then renormalise to ``epsilon``.
 
     Returns the new state and the local exponent of the window, log(d / epsilon) / tau, per
@@ -123,7 +129,12 @@ def lyapunov_spectrum_step(step: Step, state: Tensor, tangents: Tensor, mask: Te
 
 
 def lyapunov_spectrum(
-    step: Step, state: Tensor, mask: Tensor, num_steps: int, num_exponents: int = 3, generator: torch.Generator | None = None
+    step: Step,
+    state: Tensor,
+    mask: Tensor,
+    num_steps: int,
+    num_exponents: int = 3,
+    generator: torch.Generator | None = None,
 ) -> Tensor:
     """The leading ``num_exponents`` Lyapunov exponents per sentence, (k, B), largest first."""
     if num_steps < 1:

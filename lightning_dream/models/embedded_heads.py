@@ -43,7 +43,9 @@ def materialise(name: str) -> Path:
     if not (source / HEAD_WEIGHTS).is_file():
         raise ConfigError(f"embedded head {name!r} is missing from the package ({source})")
     blocks = source / TUNED_BLOCKS
-    digest = hashlib.sha256((source / HEAD_WEIGHTS).read_bytes() + (blocks.read_bytes() if blocks.is_file() else b"")).hexdigest()[:12]
+    digest = hashlib.sha256(
+        (source / HEAD_WEIGHTS).read_bytes() + (blocks.read_bytes() if blocks.is_file() else b"")
+    ).hexdigest()[:12]
     target = cache_dir() / "embedded" / f"{name}-{digest}"
     if (target / "config.json").is_file():
         return target
@@ -62,7 +64,9 @@ def materialise(name: str) -> Path:
         tuned = {name: p.float() for name, p in load_file(str(blocks)).items()}
         unexpected = model.base_model.load_state_dict(tuned, strict=False).unexpected_keys
         if unexpected:
-            raise ConfigError(f"{blocks} holds parameters its encoder {meta['encoder']!r} does not have: {', '.join(unexpected[:3])}")
+            raise ConfigError(
+                f"{blocks} holds parameters its encoder {meta['encoder']!r} does not have: {', '.join(unexpected[:3])}"
+            )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}."))
     try:
@@ -75,4 +79,3 @@ def materialise(name: str) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
-

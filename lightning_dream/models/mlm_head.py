@@ -50,7 +50,9 @@ class MLMHead(nn.Module):
         """
         super().__init__()
         if activation not in ACT2FN:
-            raise ConfigError(f"activation={activation!r} is not a transformers activation: use one of {', '.join(sorted(ACT2FN))}")
+            raise ConfigError(
+                f"activation={activation!r} is not a transformers activation: use one of {', '.join(sorted(ACT2FN))}"
+            )
         embedding_size = embedding_size or hidden_size
         self.settings = dict(
             hidden_size=hidden_size,
@@ -158,7 +160,12 @@ def hf_head_parts(model: PreTrainedModel) -> dict[str, nn.Module | nn.Parameter]
     """
     bert = getattr(getattr(model, "cls", None), "predictions", None)
     if bert is not None and hasattr(bert, "transform"):
-        return {"dense": bert.transform.dense, "layer_norm": bert.transform.LayerNorm, "decoder": bert.decoder, "bias": bert.bias}
+        return {
+            "dense": bert.transform.dense,
+            "layer_norm": bert.transform.LayerNorm,
+            "decoder": bert.decoder,
+            "bias": bert.bias,
+        }
     albert = getattr(model, "predictions", None)
     if albert is not None and hasattr(albert, "dense"):
         return {"dense": albert.dense, "layer_norm": albert.LayerNorm, "decoder": albert.decoder, "bias": albert.bias}

@@ -22,7 +22,9 @@ def pad_batch(sequences: list[list[int]], pad_id: int) -> tuple[Tensor, Tensor]:
     return ids, mask
 
 
-def logits_at(model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, rows: Tensor, positions: Tensor) -> Tensor:
+def logits_at(
+    model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, rows: Tensor, positions: Tensor
+) -> Tensor:
     """(N, V) vocabulary logits at (rows[n], positions[n])."""
     logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
     return logits[rows, positions].float()
@@ -33,7 +35,9 @@ def special_ids(tokenizer: PreTrainedTokenizerBase) -> list[int]:
     return sorted(set(tokenizer.all_special_ids))
 
 
-def sample_tokens(logits: Tensor, temperature: float, top_k: int | None, generator: torch.Generator, banned: list[int]) -> Tensor:
+def sample_tokens(
+    logits: Tensor, temperature: float, top_k: int | None, generator: torch.Generator, banned: list[int]
+) -> Tensor:
     """One token id per row from softmax(logits / T), restricted to the ``top_k`` best if given."""
     logits = logits / temperature
     logits[:, banned] = float("-inf")
@@ -44,7 +48,9 @@ def sample_tokens(logits: Tensor, temperature: float, top_k: int | None, generat
 
 
 @torch.no_grad()
-def pseudo_log_likelihood(model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, mask_id: int, chunk: int = 64) -> Tensor:
+def pseudo_log_likelihood(
+    model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, mask_id: int, chunk: int = 64
+) -> Tensor:
     """(B,) sum over every token but the first and last ([CLS], [SEP]) of log p(token | rest),
     each token masked in turn (Salazar et al. 2020); the masked copies run ``chunk`` at a time."""
     rows, positions = [], []

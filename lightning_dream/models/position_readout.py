@@ -54,7 +54,9 @@ def _check_bert_block(block: nn.Module) -> None:
     attention = getattr(getattr(block, "attention", None), "self", None)
     parts = ("query", "key", "value", "num_attention_heads", "attention_head_size", "scaling")
     if attention is None or not all(hasattr(attention, p) for p in parts) or not hasattr(block, "feed_forward_chunk"):
-        raise ConfigError(f"{type(block).__name__} is not a BERT-style block: position readouts support BERT-like encoders only")
+        raise ConfigError(
+            f"{type(block).__name__} is not a BERT-style block: position readouts support BERT-like encoders only"
+        )
 
 
 def _attend_from_one_row(attention: nn.Module, row: Tensor, hidden: Tensor, attention_mask: Tensor | None) -> Tensor:
@@ -78,7 +80,9 @@ def _attend_from_one_row(attention: nn.Module, row: Tensor, hidden: Tensor, atte
     return values.transpose(0, 1).reshape(batch, 1, heads * head_size) + attention.value.bias
 
 
-def block_forward(block: nn.Module, hidden: Hidden, attention_mask: Tensor | None, position: int | None = None) -> Tensor:
+def block_forward(
+    block: nn.Module, hidden: Hidden, attention_mask: Tensor | None, position: int | None = None
+) -> Tensor:
     """A BERT block's output for every row, (B, L, H), or for ``position`` only, (B, 1, H).
 
     ``attention_mask`` (B, L) marks real tokens (None: nothing padded).
@@ -98,11 +102,21 @@ def block_forward(block: nn.Module, hidden: Hidden, attention_mask: Tensor | Non
         return out.view(batch, length, heads, size).transpose(1, 2)
 
     mask = None if attention_mask is None else attention_mask[:, None, None, :].bool()
-    context = F.scaled_dot_product_attention(project(attention.query), project(attention.key), project(attention.value), attn_mask=mask, scale=attention.scaling)
-    return block.feed_forward_chunk(block.attention.output(context.transpose(1, 2).reshape(batch, length, heads * size), dense))
+    context = F.scaled_dot_product_attention(
+        project(attention.query),
+        project(attention.key),
+        project(attention.value),
+        attn_mask=mask,
+        scale=attention.scaling,
+    )
+    return block.feed_forward_chunk(
+        block.attention.output(context.transpose(1, 2).reshape(batch, length, heads * size), dense)
+    )
 
 
-def _layer_at_position(model: PreTrainedModel, hidden: Hidden, attention_mask: Tensor | None, layer: int, position: int) -> Tensor:
+def _layer_at_position(
+    model: PreTrainedModel, hidden: Hidden, attention_mask: Tensor | None, layer: int, position: int
+) -> Tensor:
     blocks = list(getattr(*block_list(model)))[:layer]
     if not blocks:
         return (hidden.dense() if isinstance(hidden, OneRowBatch) else hidden)[:, position]

@@ -93,7 +93,9 @@ class _EarlyExit(nn.Module):
         self.block, self.keep, self.batch, self.finished = block, keep, batch, finished
 
     def cut(self, value: object) -> object:
-        return value[: self.keep] if isinstance(value, Tensor) and value.dim() and value.shape[0] == self.batch else value
+        return (
+            value[: self.keep] if isinstance(value, Tensor) and value.dim() and value.shape[0] == self.batch else value
+        )
 
     def forward(self, hidden: Tensor, *args: object, **kwargs: object) -> Tensor:
         self.finished.append(hidden[self.keep :])
@@ -130,7 +132,9 @@ class EncoderReadout(nn.Module):
         # transformers records hidden states per block, so layer 0 alone still needs one block
         with truncated(self.model, max(depth, 1)):
             # the base model: a masked LM's head would score every position for nothing
-            out = self.model.base_model(inputs_embeds=inputs_embeds, attention_mask=attention_mask, output_hidden_states=True)
+            out = self.model.base_model(
+                inputs_embeds=inputs_embeds, attention_mask=attention_mask, output_hidden_states=True
+            )
         return torch.stack(out.hidden_states[: depth + 1])
 
     def at_layers(

@@ -42,7 +42,9 @@ class TemperatureSchedule:
         return self.start_temp * math.exp(progress * math.log(self.end_temp / self.start_temp))
 
 
-def warmup_linear_decay(optimizer: torch.optim.Optimizer, total_steps: int, warmup_fraction: float) -> torch.optim.lr_scheduler.LambdaLR:
+def warmup_linear_decay(
+    optimizer: torch.optim.Optimizer, total_steps: int, warmup_fraction: float
+) -> torch.optim.lr_scheduler.LambdaLR:
     """Learning rate rising linearly over the first ``warmup_fraction`` of the steps, then falling
     linearly to zero at ``total_steps`` (BERT's schedule; every trained readout and model uses it)."""
     if not 0 <= warmup_fraction < 1:

@@ -44,7 +44,9 @@ def csr_weights(probs: Tensor, where: Tensor) -> Tensor:
     crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
     with warnings.catch_warnings():  # torch calls its CSR support "beta"; the operations used here are tested
         warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta", UserWarning)
-        return torch.sparse_csr_tensor(crow, where[:, 1].contiguous(), probs[where[:, 0], where[:, 1]], probs.shape, check_invariants=False)
+        return torch.sparse_csr_tensor(
+            crow, where[:, 1].contiguous(), probs[where[:, 0], where[:, 1]], probs.shape, check_invariants=False
+        )
 
 
 class SoftEmbedding(torch.autograd.Function):
@@ -83,23 +85,39 @@ class SoftEmbedding(torch.autograd.Function):
         rows = max(1, chunk // max(1, logits.shape[1]))
         found: list[Tensor] | None = [] if probs.dtype == table.dtype and sparse_below > 0 else None
         for start in range(0, len(logits), rows):
-            part = logits[start : start + rows] if noise is None else logits[start : start + rows] + noise[start : start + rows]
+            part = (
+                logits[start : start + rows]
+                if noise is None
+                else logits[start : start + rows] + noise[start : start + rows]
+            )
             block = probs[start : start + rows]
             torch.softmax(part / temperature, -1, out=block)
             if found is not None:  # the non-zero weights, found while the block is still in cache
                 where = block.nonzero()
-                found = found + [where + torch.tensor([start, 0], device=where.device)] if len(where) <= sparse_below * block.numel() else None
+                found = (
+                    found + [where + torch.tensor([start, 0], device=where.device)]
+                    if len(where) <= sparse_below * block.numel()
+                    else None
+                )
         sparse = None if found is None else csr_weights(probs, torch.cat(found))
         embeds = (sparse if sparse is not None else probs.to(table.dtype)) @ table
         ctx.save_for_backward(probs, table, embeds)
-        ctx.temperature, ctx.chunk, ctx.logits, ctx.grad_buffer, ctx.sparse = temperature, chunk, logits, grad_buffer, sparse
+        ctx.temperature, ctx.chunk, ctx.logits, ctx.grad_buffer, ctx.sparse = (
+            temperature,
+            chunk,
+            logits,
+            grad_buffer,
+            sparse,
+        )
         return embeds
 
     @staticmethod
     def gradient_tensor(ctx, probs: Tensor) -> Tensor:
         """Where the logits' gradient goes: the caller's buffer unless ``.grad`` still uses it."""
         buffer, held = ctx.grad_buffer, ctx.logits.grad
-        if buffer is None or (held is not None and held.untyped_storage().data_ptr() == buffer.untyped_storage().data_ptr()):
+        if buffer is None or (
+            held is not None and held.untyped_storage().data_ptr() == buffer.untyped_storage().data_ptr()
+        ):
             return torch.empty_like(probs)
         return buffer
 
@@ -133,7 +151,9 @@ class SoftEmbedding(torch.autograd.Function):
         )
 
     @staticmethod
-    def sparse_gradient(weights: Tensor, grad: Tensor, table: Tensor, centre: Tensor, temperature: float, out: Tensor) -> None:
+    def sparse_gradient(
+        weights: Tensor, grad: Tensor, table: Tensor, centre: Tensor, temperature: float, out: Tensor
+    ) -> None:
         """``out = p * (g @ E^T - centre) / T`` where ``weights`` (CSR ``p``) is not zero, else 0:
         ``g @ E^T`` is needed at the non-zero weights alone (a sampled matmul)."""
         products = torch.sparse.sampled_addmm(weights, grad, table.t().to(grad.dtype), beta=0.0).values()
@@ -191,7 +211,10 @@ class SoftTokens(nn.Module):
         self.register_buffer("row_job", change_mask.nonzero()[:, 0], persistent=False)
         logits = torch.zeros(int(change_mask.sum()), vocab_size)
         if init == "uniform":
-            rows = [torch.rand(int(m.sum()), vocab_size, generator=job_generator(seed, j)) for m, j in zip(change_mask, self.job_ids)]
+            rows = [
+                torch.rand(int(m.sum()), vocab_size, generator=job_generator(seed, j))
+                for m, j in zip(change_mask, self.job_ids)
+            ]
             logits = torch.cat(rows) if rows else logits
         else:
             boost = math.log(confidence / (1 - confidence) * (vocab_size - 1))
@@ -214,7 +237,13 @@ class SoftTokens(nn.Module):
 
     def gumbel_noise(self, step: int) -> Tensor:
         noise = [
-            -torch.log(-torch.log(torch.rand(int(m.sum()), self.vocab_size, generator=job_generator(self.seed, j, step)).clamp_min(1e-20)))
+            -torch.log(
+                -torch.log(
+                    torch.rand(int(m.sum()), self.vocab_size, generator=job_generator(self.seed, j, step)).clamp_min(
+                        1e-20
+                    )
+                )
+            )
             for m, j in zip(self.change_mask, self.job_ids)
         ]
         return torch.cat(noise).to(self.logits.device) if noise else torch.zeros_like(self.logits)
@@ -226,7 +255,12 @@ class SoftTokens(nn.Module):
 
     def _buffer(self, name: str) -> Tensor:
         buffer, logits = getattr(self, name), self.logits
-        if buffer is None or buffer.shape != logits.shape or buffer.dtype != logits.dtype or buffer.device != logits.device:
+        if (
+            buffer is None
+            or buffer.shape != logits.shape
+            or buffer.dtype != logits.dtype
+            or buffer.device != logits.device
+        ):
             buffer = torch.empty_like(logits, requires_grad=False)
             setattr(self, name, buffer)
         return buffer
@@ -244,7 +278,9 @@ class SoftTokens(nn.Module):
         Call backward on one result before asking for the next (they share the softmax buffer;
         autograd refuses a stale one)."""
         fixed = nn.functional.embedding(self.input_ids, word_embeddings)
-        soft = soft_embedding(self.logits, word_embeddings, temperature, noise, self.probs_buffer(), self._buffer("_grad"))
+        soft = soft_embedding(
+            self.logits, word_embeddings, temperature, noise, self.probs_buffer(), self._buffer("_grad")
+        )
         return fixed.masked_scatter(self.change_mask.unsqueeze(-1), soft.to(fixed.dtype))
 
     def snapped_ids(self) -> Tensor:

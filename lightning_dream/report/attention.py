@@ -18,5 +18,12 @@ def attention(result: dict[str, Any]) -> list[Section]:
     for job in result["jobs"][:MAX_DETAILED_JOBS]:
         tokens, maps = need(job, "tokens", "attentions", where=f"job {job.get('job')}")
         subtitle = f"{len(maps)} layers x {len(maps[0])} heads; line opacity = attention weight from a token (left) to a token (right)"
-        sections.append(Section("attention", f"Attention — {job.get('sentence', '')!r}", [Attention("all layers x heads", tokens, maps)], subtitle))
+        sections.append(
+            Section(
+                "attention",
+                f"Attention — {job.get('sentence', '')!r}",
+                [Attention("all layers x heads", tokens, maps)],
+                subtitle,
+            )
+        )
     return sections

@@ -35,8 +35,16 @@ def overview(result: dict[str, Any]) -> list[Section]:
     for job in result["jobs"]:
         start, final = need(job, "start_tokens", "final_tokens", where=f"job {job.get('job')}")
         note = f"{job.get('start_activation', float('nan')):.4g} → {job.get('final_activation', float('nan')):.4g} (best {job.get('best_activation', float('nan')):.4g})"
-        rows.append(TokenRow(job_name(job), compared(final, start, job, "plain", "changed"), note, {"job": job.get("job")}))
-    return [Section("dream-overview", "Dreamed sentences", [TokenRows("final sentence of every job, start → final activation", rows, ("changed", "fixed"))])]
+        rows.append(
+            TokenRow(job_name(job), compared(final, start, job, "plain", "changed"), note, {"job": job.get("job")})
+        )
+    return [
+        Section(
+            "dream-overview",
+            "Dreamed sentences",
+            [TokenRows("final sentence of every job, start → final activation", rows, ("changed", "fixed"))],
+        )
+    ]
 
 
 def sentence_rows(job: dict[str, Any], snapshots: list[dict[str, Any]]) -> list[TokenRow]:
@@ -52,7 +60,14 @@ def sentence_rows(job: dict[str, Any], snapshots: list[dict[str, Any]]) -> list[
             continue
         step, temperature, tokens = need(snap, "step", "temperature", "tokens", where=f"job {job['job']} snapshot")
         note = f"soft {snap.get('soft_activation', float('nan')):.4g} · snapped {snap.get('snapped_activation', float('nan')):.4g}"
-        rows.append(TokenRow(f"step {step} · T {temperature:.3g}", compared(tokens, start, job, "plain", "changed"), note, {"step": step}))
+        rows.append(
+            TokenRow(
+                f"step {step} · T {temperature:.3g}",
+                compared(tokens, start, job, "plain", "changed"),
+                note,
+                {"step": step},
+            )
+        )
     return rows
 
 
@@ -61,7 +76,9 @@ def dream_process(result: dict[str, Any]) -> list[Section]:
     for job in result["jobs"][:MAX_DETAILED_JOBS]:
         (snapshots,) = need(job, "snapshots", where=f"job {job.get('job')}")
         if not snapshots:
-            sections.append(Section("dream-process", f"Dream process — {job_name(job)}", [Note("no snapshots recorded", "warning")]))
+            sections.append(
+                Section("dream-process", f"Dream process — {job_name(job)}", [Note("no snapshots recorded", "warning")])
+            )
             continue
         steps = [s["step"] for s in snapshots]
         curves = LinePlot(
@@ -78,9 +95,24 @@ def dream_process(result: dict[str, Any]) -> list[Section]:
         ends = TokenRows(
             "start vs final",
             [
-                TokenRow("start", compared(job["start_tokens"], job["start_tokens"], job, "plain", "changed"), f"{job['start_activation']:.4g}", {"end": "start"}),
-                TokenRow("final", compared(job["final_tokens"], job["start_tokens"], job, "plain", "changed"), f"{job['final_activation']:.4g}", {"end": "final"}),
-                TokenRow("best", compared(job["best_tokens"], job["start_tokens"], job, "plain", "changed"), f"{job['best_activation']:.4g}", {"end": "best"}),
+                TokenRow(
+                    "start",
+                    compared(job["start_tokens"], job["start_tokens"], job, "plain", "changed"),
+                    f"{job['start_activation']:.4g}",
+                    {"end": "start"},
+                ),
+                TokenRow(
+                    "final",
+                    compared(job["final_tokens"], job["start_tokens"], job, "plain", "changed"),
+                    f"{job['final_activation']:.4g}",
+                    {"end": "final"},
+                ),
+                TokenRow(
+                    "best",
+                    compared(job["best_tokens"], job["start_tokens"], job, "plain", "changed"),
+                    f"{job['best_activation']:.4g}",
+                    {"end": "best"},
+                ),
             ],
             ("changed", "fixed"),
         )
@@ -89,7 +121,13 @@ def dream_process(result: dict[str, Any]) -> list[Section]:
         rows = TokenRows("snapped sentence over iterations", sentence_rows(job, snapshots), ("changed", "fixed"))
         sections.append(Section("dream-process", title, [rows, curves, ends], subtitle))
     if len(result["jobs"]) > MAX_DETAILED_JOBS:
-        sections.append(Section("dream-process", "More jobs", [Note(f"details shown for the first {MAX_DETAILED_JOBS} of {len(result['jobs'])} jobs")]))
+        sections.append(
+            Section(
+                "dream-process",
+                "More jobs",
+                [Note(f"details shown for the first {MAX_DETAILED_JOBS} of {len(result['jobs'])} jobs")],
+            )
+        )
     return sections
 
 
@@ -106,9 +144,22 @@ def annealing(result: dict[str, Any]) -> list[Section]:
         blocks = []
         for snap in spread(snapshots, ANNEALING_STEPS):
             panels = [
-                BarPanel(f"position {p['position']}", p["tokens"], p["weights"], highlight=final[p["position"]] if p["position"] < len(final) else None)
+                BarPanel(
+                    f"position {p['position']}",
+                    p["tokens"],
+                    p["weights"],
+                    highlight=final[p["position"]] if p["position"] < len(final) else None,
+                )
                 for p in snap["softmax_top"]
             ]
-            blocks.append(BarPanels(f"step {snap['step']} · T {snap['temperature']:.3g}", panels, "softmax weight", max_value=1.0, caption="the final token is marked blue"))
+            blocks.append(
+                BarPanels(
+                    f"step {snap['step']} · T {snap['temperature']:.3g}",
+                    panels,
+                    "softmax weight",
+                    max_value=1.0,
+                    caption="the final token is marked blue",
+                )
+            )
         sections.append(Section("annealing", title, blocks, "top tokens of the softmax at each changeable position"))
     return sections

@@ -31,8 +31,19 @@ def trajectory(result: dict[str, Any]) -> list[Section]:
     (rows,) = need(result, "sync", where="results")
     if not rows:
         return [Section("dynamics", "Trajectory", [Note("no steps recorded", "warning")])]
-    plots = [LinePlot(f"{about} vs step", "step", label, per_input_series(rows, field, 4)) for field, label, about in SYNC_CURVES if field in rows[0]]
-    return [Section("dynamics", "Trajectory of the iterated system", plots, f"{len(result.get('inputs', []))} inputs, {rows[-1]['step']} steps")]
+    plots = [
+        LinePlot(f"{about} vs step", "step", label, per_input_series(rows, field, 4))
+        for field, label, about in SYNC_CURVES
+        if field in rows[0]
+    ]
+    return [
+        Section(
+            "dynamics",
+            "Trajectory of the iterated system",
+            plots,
+            f"{len(result.get('inputs', []))} inputs, {rows[-1]['step']} steps",
+        )
+    ]
 
 
 def lyapunov(result: dict[str, Any]) -> list[Section]:
@@ -46,9 +57,15 @@ def lyapunov(result: dict[str, Any]) -> list[Section]:
     blocks = [LinePlot("local Lyapunov exponent vs step", "step", "local exponent (per step)", series)]
     text = f"maximal Lyapunov exponent {result.get('maximal_exponent', float('nan')):.4g} per step"
     if result.get("spectrum"):
-        text += "; leading exponents per input: " + "; ".join(", ".join(f"{v:.3g}" for v in row) for row in result["spectrum"])
+        text += "; leading exponents per input: " + "; ".join(
+            ", ".join(f"{v:.3g}" for v in row) for row in result["spectrum"]
+        )
     blocks.append(Note(text))
-    return [Section("lyapunov", "Lyapunov exponent", blocks, "positive: nearby states separate (chaos); negative: they converge")] + trajectory(result)
+    return [
+        Section(
+            "lyapunov", "Lyapunov exponent", blocks, "positive: nearby states separate (chaos); negative: they converge"
+        )
+    ] + trajectory(result)
 
 
 def depth_sweep(result: dict[str, Any]) -> list[Section]:
@@ -57,10 +74,24 @@ def depth_sweep(result: dict[str, Any]) -> list[Section]:
     rows = sorted(rows, key=lambda r: r["depth"])
     metrics = sorted({k for r in rows for k in r if k.startswith("val/")})
     if not rows or not metrics:
-        return [Section("depth", "Probe vs depth", [Note("the sweep holds no rows with validation metrics", "warning")])]
+        return [
+            Section("depth", "Probe vs depth", [Note("the sweep holds no rows with validation metrics", "warning")])
+        ]
     config = result.get("config", {})
     plots = [
-        LinePlot(f"{metric} vs depth", "depth", metric, [Series(str(config.get("task", "probe")), [r["depth"] for r in rows], [r.get(metric, float("nan")) for r in rows])], markers=True)
+        LinePlot(
+            f"{metric} vs depth",
+            "depth",
+            metric,
+            [
+                Series(
+                    str(config.get("task", "probe")),
+                    [r["depth"] for r in rows],
+                    [r.get(metric, float("nan")) for r in rows],
+                )
+            ],
+            markers=True,
+        )
         for metric in metrics
     ]
     return [Section("depth", "Probe vs depth", plots, f"model {config.get('model', '?')}, {len(rows)} depths")]

@@ -17,8 +17,14 @@ def component_rows(tokens: list[str], weights: list[list[float]], components: li
         column = [w[c] for w in weights]
         peak = max(column) or 1.0
         row_tokens = [Token(t, weight=v / peak, title=f"{v:.3g}") for t, v in zip(tokens, column)]
-        neurons = ", ".join(f"L{n['layer']}:{n['neuron']}" for n in components[c].get("top_neurons", [])[:3]) if c < len(components) else ""
-        row = TokenRow(f"component {c + 1}", row_tokens, f"top neurons {neurons}" if neurons else "", {"component": c + 1})
+        neurons = (
+            ", ".join(f"L{n['layer']}:{n['neuron']}" for n in components[c].get("top_neurons", [])[:3])
+            if c < len(components)
+            else ""
+        )
+        row = TokenRow(
+            f"component {c + 1}", row_tokens, f"top neurons {neurons}" if neurons else "", {"component": c + 1}
+        )
         blocks.append(TokenRows("", [row], color=PALETTE[c % len(PALETTE)]))
     return blocks
 
@@ -32,5 +38,12 @@ def factorize(result: dict[str, Any]) -> list[Section]:
             f"NMF of the feed-forward neurons of blocks {layers} into {len(components)} components "
             f"(relative error {job.get('relative_error', float('nan')):.3f}); highlight = the component's weight on each token"
         )
-        sections.append(Section("factorization", f"Activation factorisation — job {job.get('job')}", component_rows(tokens, weights, components), subtitle))
+        sections.append(
+            Section(
+                "factorization",
+                f"Activation factorisation — job {job.get('job')}",
+                component_rows(tokens, weights, components),
+                subtitle,
+            )
+        )
     return sections

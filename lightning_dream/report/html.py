@@ -39,7 +39,9 @@ def token_rows(block: TokenRows) -> str:
         for token in row.tokens:
             style = ""
             if token.weight is not None:
-                style = f' style="background:{block.color or "#d9822b"}{round(255 * min(max(token.weight, 0.0), 1.0)):02x}"'
+                style = (
+                    f' style="background:{block.color or "#d9822b"}{round(255 * min(max(token.weight, 0.0), 1.0)):02x}"'
+                )
             title = f' title="{escape(token.title)}"' if token.title else ""
             cells.append(f'<span class="tok {token.kind}"{style}{title}>{escape(token.text)}</span>')
         out.append(
@@ -77,7 +79,11 @@ def line_plot(block: LinePlot, width: int = 640, height: int = 260) -> str:
     xs = [x for s in block.series for x in s.x] or [0.0, 1.0]
     xt = nice_ticks(min(xs), max(xs))
     if all(float(x).is_integer() for x in xs):  # steps, layers, depths: no ticks between them
-        xt = [x for x in xt if float(x).is_integer()] if len([x for x in xt if float(x).is_integer()]) >= 2 else [min(xs), max(xs)]
+        xt = (
+            [x for x in xt if float(x).is_integer()]
+            if len([x for x in xt if float(x).is_integer()]) >= 2
+            else [min(xs), max(xs)]
+        )
     x0, x1 = xt[0], xt[-1]
 
     def sx(x: float) -> float:
@@ -108,16 +114,23 @@ def line_plot(block: LinePlot, width: int = 640, height: int = 260) -> str:
                 parts.append(f'<line x1="{left}" x2="{width - right}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" class="grid"/>')
             parts.append(f'<text x="{xpos}" y="{sy(y) + 4:.1f}" class="tick" text-anchor="{anchor}">{fmt(y)}</text>')
         lx = width - 12 if side_right else 14
-        parts.append(f'<text x="{lx}" y="{(top + height - bottom) / 2}" class="label" transform="rotate(-90 {lx} {(top + height - bottom) / 2})">{escape(label)}</text>')
+        parts.append(
+            f'<text x="{lx}" y="{(top + height - bottom) / 2}" class="label" transform="rotate(-90 {lx} {(top + height - bottom) / 2})">{escape(label)}</text>'
+        )
         for i, series in enumerate(block.series):
             if series.right != side_right:
                 continue
             color = PALETTE[i % len(PALETTE)]
             points = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(series.x, series.y) if math.isfinite(y))
             dash = ' stroke-dasharray="5 3"' if side_right else ""
-            parts.append(f'<polyline class="series" data-name="{escape(series.name)}" points="{points}" stroke="{color}"{dash}/>')
+            parts.append(
+                f'<polyline class="series" data-name="{escape(series.name)}" points="{points}" stroke="{color}"{dash}/>'
+            )
             if block.markers:
-                parts += [f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="2.5" fill="{color}"/>' for p in points.split()]
+                parts += [
+                    f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="2.5" fill="{color}"/>'
+                    for p in points.split()
+                ]
     x = left
     for i, series in enumerate(block.series):  # one legend line under the title
         color = PALETTE[i % len(PALETTE)]
@@ -142,7 +155,9 @@ def bar_panels(block: BarPanels) -> str:
             if panel.second is not None:
                 bars += f'<div class="bar second" style="width:{max(0.0, panel.second[i] / second_scale) * 100:.1f}%"></div>'
             second = f'<td class="num">{fmt(panel.second[i])}</td>' if panel.second is not None else ""
-            out.append(f'<tr class="bar-row"><td><span class="{cls}">{escape(name)}</span></td><td class="bars">{bars}</td><td class="num">{fmt(value)}</td>{second}</tr>')
+            out.append(
+                f'<tr class="bar-row"><td><span class="{cls}">{escape(name)}</span></td><td class="bars">{bars}</td><td class="num">{fmt(value)}</td>{second}</tr>'
+            )
         out.append("</table></div>")
     out.append("</div>")
     swatch = f' style="background:{block.color}"' if block.color else ""

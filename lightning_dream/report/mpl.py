@@ -66,7 +66,15 @@ def line_plot(block: LinePlot):
     for i, series in enumerate(block.series):
         target = right if series.right else ax
         style = "--" if series.right else "-"
-        target.plot(series.x, series.y, style, color=PALETTE[i % len(PALETTE)], label=series.name, marker="o" if block.markers else None, ms=3)
+        target.plot(
+            series.x,
+            series.y,
+            style,
+            color=PALETTE[i % len(PALETTE)],
+            label=series.name,
+            marker="o" if block.markers else None,
+            ms=3,
+        )
     ax.set_xlabel(block.xlabel)
     ax.set_ylabel(block.ylabel)
     if right is not None:
@@ -92,7 +100,13 @@ def bar_panels(block: BarPanels):
         left = 0.1 + i * (label + bars) + label
         ax = fig.add_axes((left / width, bottom / height, (bars - 0.2) / width, (height - top - bottom) / height))
         rows = range(len(panel.names))[::-1]
-        ax.barh(rows, panel.values, color=block.color or "#f0883e", height=0.45 if panel.second else 0.8, align="edge" if panel.second else "center")
+        ax.barh(
+            rows,
+            panel.values,
+            color=block.color or "#f0883e",
+            height=0.45 if panel.second else 0.8,
+            align="edge" if panel.second else "center",
+        )
         if panel.second is not None:
             ax.barh(rows, panel.second, color="#8c959f", height=-0.45, align="edge")
         ax.set_yticks(rows, panel.names, fontsize=8, family="monospace")
@@ -135,6 +149,3 @@ def figure(block: Block):
     if isinstance(block, Note):
         return None
     return FIGURES[type(block)](block)
-
-
-

@@ -24,8 +24,13 @@ def by_sentence(jobs: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[s
     return groups
 
 
-def original_row(original: list[str], job: dict[str, Any], label: str = "original", marked: set[int] = frozenset(), note: str = "") -> TokenRow:
-    tokens = [Token(t, "shifted" if i in marked else "plain" if changeable(job, i, len(original)) else "fixed") for i, t in enumerate(original)]
+def original_row(
+    original: list[str], job: dict[str, Any], label: str = "original", marked: set[int] = frozenset(), note: str = ""
+) -> TokenRow:
+    tokens = [
+        Token(t, "shifted" if i in marked else "plain" if changeable(job, i, len(original)) else "fixed")
+        for i, t in enumerate(original)
+    ]
     return TokenRow(label, tokens, note, {"row": label.split()[0]})
 
 
@@ -36,9 +41,18 @@ def across_layers(result: dict[str, Any]) -> list[Section]:
         for job in sorted(jobs, key=lambda j: j.get("layer_id", 0)):
             best, recovery = need(job, "best_tokens", "token_recovery", where=f"job {job.get('job')}")
             note = f"recovery {recovery:.2f} · distance {job.get('distance', float('nan')):.3g}"
-            rows.append(TokenRow(f"layer {job['layer_id']}", compared(best, list(original), job, "recovered", "lost"), note, {"layer": job["layer_id"], "job": job["job"]}))
+            rows.append(
+                TokenRow(
+                    f"layer {job['layer_id']}",
+                    compared(best, list(original), job, "recovered", "lost"),
+                    note,
+                    {"layer": job["layer_id"], "job": job["job"]},
+                )
+            )
         block = TokenRows("reconstructed sentence per layer", rows, ("recovered", "lost", "fixed"))
-        sections.append(Section("reconstruction", f"Reconstruction across layers — {jobs[0].get('sentence', '')!r}", [block]))
+        sections.append(
+            Section("reconstruction", f"Reconstruction across layers — {jobs[0].get('sentence', '')!r}", [block])
+        )
     return sections + depth_plot(result)
 
 
@@ -51,7 +65,13 @@ def depth_plot(result: dict[str, Any]) -> list[Section]:
     if len(per_layer) < 2:
         return []
     layers = sorted(per_layer)
-    plot = LinePlot("token recovery vs layer", "layer", "token recovery", [Series("mean over sentences", layers, [mean(per_layer[k]) for k in layers])], markers=True)
+    plot = LinePlot(
+        "token recovery vs layer",
+        "layer",
+        "token recovery",
+        [Series("mean over sentences", layers, [mean(per_layer[k]) for k in layers])],
+        markers=True,
+    )
     return [Section("depth", "Reconstruction vs depth", [plot])]
 
 
@@ -60,7 +80,9 @@ def change_kinds(job: dict[str, Any], original: list[str]) -> dict[int, str]:
     if "changes" in job:  # shifted results classify their changes
         return {c["position"]: c["kind"] for c in job["changes"]}
     concept = job.get("changed_token")  # changed results: moving to the swapped-in token is "toward"
-    return {i: "toward" if t == concept else "other" for i, (o, t) in enumerate(zip(original, job["best_tokens"])) if o != t}
+    return {
+        i: "toward" if t == concept else "other" for i, (o, t) in enumerate(zip(original, job["best_tokens"])) if o != t
+    }
 
 
 def shifted(result: dict[str, Any]) -> list[Section]:
@@ -75,23 +97,57 @@ def shifted(result: dict[str, Any]) -> list[Section]:
             if "magnitude" in first:
                 start, end = first.get("shift_start", 0), first.get("shift_end", -1)
                 concepts = sorted({j["toward"] for j in members if j.get("toward")})
-                target = original_row(original, first, "target", set(range(start, end + 1)), f"activation at {start}..{end} moved toward {' / '.join(concepts) or '—'}")
+                target = original_row(
+                    original,
+                    first,
+                    "target",
+                    set(range(start, end + 1)),
+                    f"activation at {start}..{end} moved toward {' / '.join(concepts) or '—'}",
+                )
             else:
                 position = result.get("config", {}).get("change_position", 1)
-                target = original_row(original, first, "target", {position}, f"vector of {first.get('changed_token')!r} from {first.get('changed_from', '?')!r}")
+                target = original_row(
+                    original,
+                    first,
+                    "target",
+                    {position},
+                    f"vector of {first.get('changed_token')!r} from {first.get('changed_from', '?')!r}",
+                )
             rows = [target]
             for job in members:
                 (best,) = need(job, "best_tokens", where=f"job {job.get('job')}")
                 kinds = change_kinds(job, original)
                 tokens = [
-                    Token(t, "fixed" if not changeable(job, i, len(best)) else kinds.get(i, "unchanged"), title=f"was {original[i]!r}" if i in kinds else "")
+                    Token(
+                        t,
+                        "fixed" if not changeable(job, i, len(best)) else kinds.get(i, "unchanged"),
+                        title=f"was {original[i]!r}" if i in kinds else "",
+                    )
                     for i, t in enumerate(best)
                 ]
                 magnitude = job.get("magnitude")
                 label = f"magnitude {magnitude:+g}" if magnitude is not None else "reconstruction"
-                note = f"{magnitude:+g}" + (f" toward {job['toward']}" if job.get("toward") else "") if magnitude is not None else f"recovery {job.get('token_recovery', float('nan')):.2f}"
-                rows.append(TokenRow(label, tokens, note, {"layer": layer, "job": job["job"], "magnitude": magnitude if magnitude is not None else ""}))
+                note = (
+                    f"{magnitude:+g}" + (f" toward {job['toward']}" if job.get("toward") else "")
+                    if magnitude is not None
+                    else f"recovery {job.get('token_recovery', float('nan')):.2f}"
+                )
+                rows.append(
+                    TokenRow(
+                        label,
+                        tokens,
+                        note,
+                        {"layer": layer, "job": job["job"], "magnitude": magnitude if magnitude is not None else ""},
+                    )
+                )
             blocks.append(TokenRows(f"layer {layer}", rows, ("toward", "away", "other", "unchanged", "shifted")))
         title = f"{'Shifted' if 'magnitude' in jobs[0] else 'Changed'} activation — {jobs[0].get('sentence', '')!r}"
-        sections.append(Section("shifted", title, blocks, "target row: the original, moved positions underlined; below: what the reconstruction made of it"))
+        sections.append(
+            Section(
+                "shifted",
+                title,
+                blocks,
+                "target row: the original, moved positions underlined; below: what the reconstruction made of it",
+            )
+        )
     return sections

@@ -14,7 +14,10 @@ ACTIVATION_COLOR = "#2da44e"
 
 def sentence(job: dict[str, Any]) -> TokenRows:
     tokens, position = need(job, "tokens", "change_word", where=f"job {job.get('job')}")
-    row = [Token(t, "target" if i == position else "fixed" if i in (0, len(tokens) - 1) else "plain") for i, t in enumerate(tokens)]
+    row = [
+        Token(t, "target" if i == position else "fixed" if i in (0, len(tokens) - 1) else "plain")
+        for i, t in enumerate(tokens)
+    ]
     return TokenRows("", [TokenRow("sentence", row, f"replaced position {position}", {"row": "sentence"})], ("target",))
 
 
@@ -26,7 +29,11 @@ def token_search(result: dict[str, Any]) -> list[Section]:
             f"the original {original['token']!r} reads {original['activation']:.4g}, rank {job.get('original_rank', '?')} "
             f"of {job.get('tokens_searched', '?')} tokens"
         )
-        panel = BarPanel(f"top {len(top)} tokens at position {job['change_word']}", [t["token"] for t in top], [t["activation"] for t in top])
+        panel = BarPanel(
+            f"top {len(top)} tokens at position {job['change_word']}",
+            [t["token"] for t in top],
+            [t["activation"] for t in top],
+        )
         bars = BarPanels("tokens by activation", [panel], "activation", caption=caption, color=ACTIVATION_COLOR)
         sections.append(Section("token-search", f"Token search — {job_name(job)}", [sentence(job), bars]))
     return sections
@@ -40,10 +47,29 @@ def similar_embeddings(result: dict[str, Any]) -> list[Section]:
         for metric, field in (("euclidean", "distance"), ("cosine", "similarity")):
             if metric not in job:
                 continue
-            near = [{"token": original["token"], "activation": original["activation"], field: 0.0 if field == "distance" else 1.0}] + job[metric]
+            near = [
+                {
+                    "token": original["token"],
+                    "activation": original["activation"],
+                    field: 0.0 if field == "distance" else 1.0,
+                }
+            ] + job[metric]
             panels.append(
-                BarPanel(f"nearest by {metric} {field}", [n["token"] for n in near], [n["activation"] for n in near], [n[field] for n in near], original["token"])
+                BarPanel(
+                    f"nearest by {metric} {field}",
+                    [n["token"] for n in near],
+                    [n["activation"] for n in near],
+                    [n[field] for n in near],
+                    original["token"],
+                )
             )
-        bars = BarPanels("neighbours in embedding space", panels, "activation", "distance / similarity", caption="the original word is marked blue", color=ACTIVATION_COLOR)
+        bars = BarPanels(
+            "neighbours in embedding space",
+            panels,
+            "activation",
+            "distance / similarity",
+            caption="the original word is marked blue",
+            color=ACTIVATION_COLOR,
+        )
         sections.append(Section("similar-embeddings", f"Similar embeddings — {job_name(job)}", [sentence(job), bars]))
     return sections

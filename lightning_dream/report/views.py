@@ -61,11 +61,28 @@ def render_views(result: dict[str, Any]) -> list[Section]:
     fmt = str(result.get("format"))
     name, version = parse_format(fmt)
     if name not in VIEWS:
-        return [Section("unknown", "No view for these results", [Note(f"format {fmt!r} is not one this report knows ({known_formats()})", "warning")])]
+        return [
+            Section(
+                "unknown",
+                "No view for these results",
+                [Note(f"format {fmt!r} is not one this report knows ({known_formats()})", "warning")],
+            )
+        ]
     newest, views = VIEWS[name]
     sections = []
     if version > newest:
-        sections.append(Section("format", "Newer results", [Note(f"format {fmt!r} is newer than this report understands (up to /{newest}): some fields may not be shown", "warning")]))
+        sections.append(
+            Section(
+                "format",
+                "Newer results",
+                [
+                    Note(
+                        f"format {fmt!r} is newer than this report understands (up to /{newest}): some fields may not be shown",
+                        "warning",
+                    )
+                ],
+            )
+        )
     if name not in WHOLE_RUN and (not isinstance(result.get("jobs"), list) or not result["jobs"]):
         return sections + [Section("empty", "No jobs", [Note(f"the result file ({fmt}) holds no jobs", "warning")])]
     for view in views:
@@ -73,5 +90,11 @@ def render_views(result: dict[str, Any]) -> list[Section]:
             sections += view(result)
         except (MissingFields, KeyError, TypeError, IndexError) as err:
             detail = err if isinstance(err, MissingFields) else f"{type(err).__name__}: {err}"
-            sections.append(Section(view.__name__.replace("_", "-"), view.__name__.replace("_", " "), [Note(f"cannot show this view: {detail} (partially written or older results?)", "warning")]))
+            sections.append(
+                Section(
+                    view.__name__.replace("_", "-"),
+                    view.__name__.replace("_", " "),
+                    [Note(f"cannot show this view: {detail} (partially written or older results?)", "warning")],
+                )
+            )
     return sections

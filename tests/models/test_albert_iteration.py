@@ -17,8 +17,14 @@ SENTENCES = ["the cat sat on the mat .", "stocks fell sharply on wall street aft
 def _tiny_albert() -> AlbertModel:
     """Random weights: a unit test of the mechanics, not of a trained model."""
     torch.manual_seed(0)
-    config = AlbertConfig(vocab_size=50, embedding_size=16, hidden_size=32, num_attention_heads=4,
-                          intermediate_size=64, num_hidden_layers=5)
+    config = AlbertConfig(
+        vocab_size=50,
+        embedding_size=16,
+        hidden_size=32,
+        num_attention_heads=4,
+        intermediate_size=64,
+        num_hidden_layers=5,
+    )
     return AlbertModel(config).eval()
 
 

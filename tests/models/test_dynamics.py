@@ -42,10 +42,20 @@ def _start(batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.mark.parametrize("tau", [1, 5])
 def test_benettin_recovers_largest_exponent_of_linear_map(tau):
     state, mask = _start()
-    estimate = maximal_lyapunov(_linear_map(EIGENVALUES), state, mask, num_steps=300, epsilon=1e-6, tau=tau,
-                                num_directions=3, generator=torch.Generator().manual_seed(2))
+    estimate = maximal_lyapunov(
+        _linear_map(EIGENVALUES),
+        state,
+        mask,
+        num_steps=300,
+        epsilon=1e-6,
+        tau=tau,
+        num_directions=3,
+        generator=torch.Generator().manual_seed(2),
+    )
     assert estimate.local.shape == (300 // tau, 3, 2)
-    torch.testing.assert_close(estimate.maximal, torch.full((2,), math.log(1.5), dtype=torch.float64), atol=0.01, rtol=0)
+    torch.testing.assert_close(
+        estimate.maximal, torch.full((2,), math.log(1.5), dtype=torch.float64), atol=0.01, rtol=0
+    )
     assert abs(float(estimate.running_mean[-1].mean()) - math.log(1.5)) < 0.01
 
 
@@ -57,8 +67,14 @@ def test_benettin_sees_contraction_as_negative():
 
 def test_qr_method_recovers_leading_spectrum_of_linear_map():
     state, mask = _start()
-    spectrum = lyapunov_spectrum(_linear_map(EIGENVALUES), state, mask, num_steps=300, num_exponents=3,
-                                 generator=torch.Generator().manual_seed(3))
+    spectrum = lyapunov_spectrum(
+        _linear_map(EIGENVALUES),
+        state,
+        mask,
+        num_steps=300,
+        num_exponents=3,
+        generator=torch.Generator().manual_seed(3),
+    )
     expected = torch.tensor([math.log(v) for v in EIGENVALUES[:3]], dtype=torch.float64)[:, None].expand(3, 2)
     torch.testing.assert_close(spectrum, expected, atol=0.02, rtol=0)
 

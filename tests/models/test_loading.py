@@ -6,7 +6,12 @@ from lightning_dream.models.loading import load_config, load_encoder, resolve_mo
 
 def test_embedded_minilm_is_a_real_bert_with_the_bert_base_vocabulary():
     config = load_config("minilm-l6")
-    assert (config.model_type, config.num_hidden_layers, config.hidden_size, config.vocab_size) == ("bert", 6, 384, 30522)
+    assert (config.model_type, config.num_hidden_layers, config.hidden_size, config.vocab_size) == (
+        "bert",
+        6,
+        384,
+        30522,
+    )
     model = load_encoder("minilm-l6")
     assert not any(p.requires_grad for p in model.parameters())
     assert not model.training

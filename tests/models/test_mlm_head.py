@@ -9,7 +9,9 @@ from lightning_dream.models.mlm_head import MLMHead, hf_head_parts
 
 def tiny_bert(**overrides) -> BertForMaskedLM:
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, **overrides)
+    config = BertConfig(
+        vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, **overrides
+    )
     return BertForMaskedLM(config).eval()
 
 
@@ -63,14 +65,23 @@ def test_head_written_into_a_model_survives_save_and_reload(tmp_path, tie):
 
 
 def test_albert_head_maps_hidden_to_narrower_embeddings():
-    config = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    config = AlbertConfig(
+        vocab_size=50,
+        embedding_size=8,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+    )
     model = AlbertForMaskedLM(config).eval()
     head = MLMHead.for_encoder(config)
     head.load_from_masked_lm(model)
     ids = torch.tensor([[2, 5, 7, 3]])
     with torch.no_grad():
         hidden = model.albert(input_ids=ids).last_hidden_state
-        torch.testing.assert_close(head(hidden, model.get_input_embeddings().weight), model(input_ids=ids).logits, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            head(hidden, model.get_input_embeddings().weight), model(input_ids=ids).logits, atol=1e-5, rtol=1e-5
+        )
 
 
 def test_saved_head_is_small_and_loads_back(tmp_path):

@@ -41,4 +41,6 @@ def test_inputs_embeds_give_the_same_vectors_as_ids(model_and_tokenizer):
     model, tokenizer = model_and_tokenizer
     ids = torch.tensor([tokenizer("i hate kickshaws .")["input_ids"]])
     embeds = model.get_input_embeddings()(ids)
-    torch.testing.assert_close(hidden_at_position(model, 2, 2, input_ids=ids), hidden_at_position(model, 2, 2, inputs_embeds=embeds))
+    torch.testing.assert_close(
+        hidden_at_position(model, 2, 2, input_ids=ids), hidden_at_position(model, 2, 2, inputs_embeds=embeds)
+    )

@@ -27,7 +27,10 @@ def test_each_row_read_at_its_own_layer_runs_only_the_blocks_below_it(readout):
     layers = torch.tensor([2, 0, 6, 3, 2])
     full = readout.hidden_states(enc["attention_mask"], 6, input_ids=enc["input_ids"])
     rows_seen = []
-    hooks = [block.register_forward_pre_hook(lambda m, args: rows_seen.append(len(args[0]))) for block in readout.model.encoder.layer]
+    hooks = [
+        block.register_forward_pre_hook(lambda m, args: rows_seen.append(len(args[0])))
+        for block in readout.model.encoder.layer
+    ]
     try:
         embeds = readout.model.get_input_embeddings()(enc["input_ids"]).detach().requires_grad_()
         own = readout.at_layers(enc["attention_mask"], layers, inputs_embeds=embeds)

@@ -7,7 +7,16 @@ from lightning_dream.models.soft_tokens import SoftTokens, soft_embedding
 def make(init="sentence", job_ids=(0, 1), seed=0):
     ids = torch.tensor([[1, 5, 6, 7, 2], [1, 8, 9, 2, 0]])
     change = torch.tensor([[0, 1, 1, 0, 0], [0, 1, 1, 0, 0]], dtype=torch.bool)
-    return SoftTokens(ids, change, vocab_size=30, job_ids=list(job_ids), seed=seed, init=init, confidence=0.8, special_ids=torch.tensor([0, 1, 2]))
+    return SoftTokens(
+        ids,
+        change,
+        vocab_size=30,
+        job_ids=list(job_ids),
+        seed=seed,
+        init=init,
+        confidence=0.8,
+        special_ids=torch.tensor([0, 1, 2]),
+    )
 
 
 def test_sentence_init_puts_confidence_on_the_sentence_token():
@@ -58,7 +67,9 @@ def test_soft_embedding_gradients_are_exact_in_double_precision():
         assert torch.autograd.gradcheck(lambda z, e, n=n: soft_embedding(z, e, 0.7, n, chunk=8), (logits, table))
     assert torch.autograd.gradcheck(lambda z, n: soft_embedding(z, table, 0.3, n, chunk=8), (logits, noise))
     # the path over the non-zero weights only (sparse_below=1: taken whatever the density)
-    assert torch.autograd.gradcheck(lambda z, e, n: soft_embedding(z, e, 0.3, n, sparse_below=1.0), (logits, table, noise))
+    assert torch.autograd.gradcheck(
+        lambda z, e, n: soft_embedding(z, e, 0.3, n, sparse_below=1.0), (logits, table, noise)
+    )
 
 
 def test_at_low_temperature_only_the_nonzero_weights_are_worked_on_with_the_same_result():

@@ -22,8 +22,17 @@ def dream_run(tmp_path_factory) -> Path:
     from lightning_dream.experiments import Dream
 
     module = Dream(
-        sentences=["i hate kickshaws ."], layer_id=2, neuron_ids=[314], word_id=2, num_iterations=30,
-        warmup=0, start_temp=1.0, end_temp=0.05, confidence=0.5, lr=0.3, snapshot_every=2,
+        sentences=["i hate kickshaws ."],
+        layer_id=2,
+        neuron_ids=[314],
+        word_id=2,
+        num_iterations=30,
+        warmup=0,
+        start_temp=1.0,
+        end_temp=0.05,
+        confidence=0.5,
+        lr=0.3,
+        snapshot_every=2,
     )
     return run(tmp_path_factory.mktemp("dream"), module)
 
@@ -32,7 +41,9 @@ def dream_run(tmp_path_factory) -> Path:
 def attention_run(tmp_path_factory) -> Path:
     from lightning_dream.experiments import SentenceAttention
 
-    return run(tmp_path_factory.mktemp("attention"), SentenceAttention(sentences=["the cat sat on the mat ."]), predict=True)
+    return run(
+        tmp_path_factory.mktemp("attention"), SentenceAttention(sentences=["the cat sat on the mat ."]), predict=True
+    )
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,10 @@ def test_dream_page_shows_process_and_annealing(dream_run, browser, tmp_path, sc
     assert browser.count("section[data-view='dream-process']") == 1
     assert browser.count("section[data-view='annealing']") == 1
     # three curves: soft, snapped, temperature
-    names = [e.get_attribute("data-name") for e in browser.driver.find_elements("css selector", "[data-view='dream-process'] polyline.series")]
+    names = [
+        e.get_attribute("data-name")
+        for e in browser.driver.find_elements("css selector", "[data-view='dream-process'] polyline.series")
+    ]
     assert names == ["soft activation", "snapped activation", "temperature"]
     # the middle of the 16 snapshots is skipped: 5 first + a gap row + 5 last
     assert len(job["snapshots"]) == 16
@@ -51,7 +54,9 @@ def test_dream_page_shows_process_and_annealing(dream_run, browser, tmp_path, sc
     steps = browser.count("[data-view='annealing'] .bar-panels")
     assert steps == 5
     assert browser.count("[data-view='annealing'] .panel") == steps * positions
-    assert browser.count("[data-view='annealing'] .panel:first-child tr.bar-row") == steps * len(job["snapshots"][0]["softmax_top"][0]["tokens"])
+    assert browser.count("[data-view='annealing'] .panel:first-child tr.bar-row") == steps * len(
+        job["snapshots"][0]["softmax_top"][0]["tokens"]
+    )
     browser.view_shot("dream-process", screenshot_dir / "report-dream-process.png")
     browser.view_shot("annealing", screenshot_dir / "report-annealing.png")
 
@@ -89,7 +94,9 @@ def test_factorisation_page_highlights_each_component(factorize_run, browser, tm
     browser.view_shot("factorization", screenshot_dir / "report-factorization.png")
 
 
-def test_folder_of_runs_gets_an_index_and_names_an_unfinished_run(dream_run, attention_run, factorize_run, browser, tmp_path, screenshot_dir):
+def test_folder_of_runs_gets_an_index_and_names_an_unfinished_run(
+    dream_run, attention_run, factorize_run, browser, tmp_path, screenshot_dir
+):
     import shutil
 
     folder = tmp_path / "runs"
@@ -142,22 +149,40 @@ def test_substitution_depth_and_dynamics_pages(tmp_path, browser, screenshot_dir
     folder = tmp_path / "runs"
     run(folder / "token_search", TokenSearch(layer_id=1, top_k=8, batch_size=4096), predict=True)
     run(folder / "similar", SimilarEmbeddings(layer_id=1, top_k=6), predict=True)
-    run(folder / "lyapunov", Lyapunov(sentences=["the cat sat on the mat .", "i hate kickshaws ."], num_steps=8, chunk_size=8, num_directions=2), predict=True)
-    sweep = sentence_probe_sweep(depths=[1, 3], output=str(folder / "probe_sweep"), max_train=24, max_validation=16, epochs=1, batch_size=8)
+    run(
+        folder / "lyapunov",
+        Lyapunov(
+            sentences=["the cat sat on the mat .", "i hate kickshaws ."], num_steps=8, chunk_size=8, num_directions=2
+        ),
+        predict=True,
+    )
+    sweep = sentence_probe_sweep(
+        depths=[1, 3], output=str(folder / "probe_sweep"), max_train=24, max_validation=16, epochs=1, batch_size=8
+    )
     rendered(folder, browser, tmp_path)
     assert browser.count("tr.index-row[data-ok='0']") == 0  # the sweep's per-depth runs belong to it
     metrics = sorted(k for k in sweep[0] if k.startswith("val/"))
-    assert [e.get_attribute("data-name") for e in browser.driver.find_elements("css selector", "[data-view='depth'] polyline.series")] == [load_sweep_task(folder)] * len(metrics)
+    assert [
+        e.get_attribute("data-name")
+        for e in browser.driver.find_elements("css selector", "[data-view='depth'] polyline.series")
+    ] == [load_sweep_task(folder)] * len(metrics)
     assert browser.count("[data-view='depth'] svg.plot circle") == 2 * len(metrics)
     search = load(folder / "token_search")["jobs"][0]
-    assert browser.texts("[data-view='token-search'] tr.token-row .tok.target") == ["hate"]  # the replaced word, in blue
+    assert browser.texts("[data-view='token-search'] tr.token-row .tok.target") == [
+        "hate"
+    ]  # the replaced word, in blue
     assert browser.texts("[data-view='token-search'] tr.bar-row .tok") == [t["token"] for t in search["top"]]
     similar = load(folder / "similar")["jobs"][0]
-    for panel, metric in zip(browser.driver.find_elements("css selector", "[data-view='similar-embeddings'] .panel"), ("euclidean", "cosine")):
+    for panel, metric in zip(
+        browser.driver.find_elements("css selector", "[data-view='similar-embeddings'] .panel"), ("euclidean", "cosine")
+    ):
         names = [e.text for e in panel.find_elements("css selector", "tr.bar-row .tok")]
         assert names == ["hate"] + [n["token"] for n in similar[metric]]
         assert [e.text for e in panel.find_elements("css selector", ".tok.target")] == ["hate"]
-    curves = [e.get_attribute("data-name") for e in browser.driver.find_elements("css selector", "[data-view='lyapunov'] polyline.series")]
+    curves = [
+        e.get_attribute("data-name")
+        for e in browser.driver.find_elements("css selector", "[data-view='lyapunov'] polyline.series")
+    ]
     assert curves == ["mean over inputs", "running mean", "input 0", "input 1"]
     assert browser.count("[data-view='dynamics'] svg.plot") == 3
     for view in ("token-search", "similar-embeddings", "lyapunov", "dynamics", "depth"):
@@ -171,8 +196,12 @@ def test_changed_activation_rows_colour_toward_other_and_unchanged(tmp_path, bro
 
     he = export_activation("he was playing baseball with her friends", 1, str(tmp_path / "he.json"))
     module = ReconstructChanged(
-        change_activation_file=he, change_position=1, sentences="she was playing baseball with her friends",
-        layers=[1, 4], num_iterations=300 if os.environ.get("REPORT_SCREENSHOTS") else 60, snapshot_every=10,  # long for the docs' picture
+        change_activation_file=he,
+        change_position=1,
+        sentences="she was playing baseball with her friends",
+        layers=[1, 4],
+        num_iterations=300 if os.environ.get("REPORT_SCREENSHOTS") else 60,
+        snapshot_every=10,  # long for the docs' picture
     )
     folder = run(tmp_path / "changed", module)
     rendered(folder, browser, tmp_path)
@@ -180,7 +209,11 @@ def test_changed_activation_rows_colour_toward_other_and_unchanged(tmp_path, bro
     assert browser.count("[data-view='shifted'] .tok.other") > 0  # from random tokens, some words stay changed
     for job in load(folder)["jobs"]:
         row = f"[data-view='shifted'] tr[data-layer='{job['layer_id']}'][data-job='{job['job']}']"
-        pairs = [(o, b) for i, (o, b) in enumerate(zip(job["original_tokens"], job["best_tokens"])) if changeable(job, i, len(job["best_tokens"]))]
+        pairs = [
+            (o, b)
+            for i, (o, b) in enumerate(zip(job["original_tokens"], job["best_tokens"]))
+            if changeable(job, i, len(job["best_tokens"]))
+        ]
         toward = sum(o != b and b == "he" for o, b in pairs)
         assert browser.count(f"{row} .tok.toward") == toward
         assert browser.count(f"{row} .tok.other") == sum(o != b for o, b in pairs) - toward

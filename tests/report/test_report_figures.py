@@ -17,7 +17,16 @@ def image_tags(log_dir) -> list[str]:
 
 def test_dream_run_ends_with_its_report_figures_in_tensorboard(tmp_path):
     logger = TensorBoardLogger(tmp_path, name="", version=0)
-    module = Dream(sentences=["i hate kickshaws ."], layer_id=2, neuron_ids=[314], word_id=2, num_iterations=6, warmup=0, snapshot_every=2, image_every=5)
+    module = Dream(
+        sentences=["i hate kickshaws ."],
+        layer_id=2,
+        neuron_ids=[314],
+        word_id=2,
+        num_iterations=6,
+        warmup=0,
+        snapshot_every=2,
+        image_every=5,
+    )
     quick_trainer(tmp_path, logger=logger).fit(module)
     tags = image_tags(logger.log_dir)
     assert any(t.startswith("job_000/softmax_top_tokens") for t in tags)  # during the run (StepLogger)
@@ -30,4 +39,6 @@ def test_dream_run_ends_with_its_report_figures_in_tensorboard(tmp_path):
 def test_attention_run_logs_its_model_view(tmp_path):
     logger = TensorBoardLogger(tmp_path, name="", version=0)
     quick_trainer(tmp_path, logger=logger).predict(SentenceAttention(sentences=["the cat sat ."]))
-    assert [t for t in image_tags(logger.log_dir) if t.startswith("report/")] == ["report/attention/00_attention_the_cat_sat_all_layers_x_heads"]
+    assert [t for t in image_tags(logger.log_dir) if t.startswith("report/")] == [
+        "report/attention/00_attention_the_cat_sat_all_layers_x_heads"
+    ]

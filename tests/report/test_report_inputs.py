@@ -72,7 +72,9 @@ def test_older_dream_results_show_the_process_and_say_why_annealing_is_missing(d
 
 
 def test_newer_format_is_flagged_and_still_shown(dream_run, tmp_path):
-    page, _ = render_report(copy_with(dream_run, tmp_path / "run", lambda p: p.update(format="lightning_dream.dream/9")))
+    page, _ = render_report(
+        copy_with(dream_run, tmp_path / "run", lambda p: p.update(format="lightning_dream.dream/9"))
+    )
     assert "newer than this report understands" in page and 'data-view="dream-process"' in page
 
 
@@ -94,7 +96,11 @@ def test_folder_with_one_bad_run_reports_the_good_ones(dream_run, attention_run,
 
 def test_combined_layers_file_is_shown_as_its_experiment(dream_run, tmp_path):
     payload = json.loads((dream_run / "results.json").read_text())
-    combined = {"format": "lightning_dream.combined/1", "result_format": payload["format"], "groups": {"2": payload["jobs"]}}
+    combined = {
+        "format": "lightning_dream.combined/1",
+        "result_format": payload["format"],
+        "groups": {"2": payload["jobs"]},
+    }
     (tmp_path / "combined_layers.json").write_text(json.dumps(combined))
     page, runs = render_report(tmp_path / "combined_layers.json")
     assert len(runs) == 1 and 'data-view="dream-process"' in page

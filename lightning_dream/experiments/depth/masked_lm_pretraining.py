@@ -91,7 +91,9 @@ class MaskedLMPretraining(pl.LightningModule):
         if self.head is None:
             logits = self.model(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask")).logits
             return logits[selected], labels[selected]
-        hidden = self.model.base_model(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask")).last_hidden_state
+        hidden = self.model.base_model(
+            input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask")
+        ).last_hidden_state
         return self.head(hidden[selected]), labels[selected]
 
     def _step(self, batch: dict[str, Tensor], stage: str, accuracy: MulticlassAccuracy) -> Tensor:
@@ -117,7 +119,9 @@ class MaskedLMPretraining(pl.LightningModule):
             [{"params": decay, "weight_decay": self.hparams.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=self.hparams.lr,
         )
-        scheduler = warmup_linear_decay(optimizer, int(self.trainer.estimated_stepping_batches), self.hparams.warmup_fraction)
+        scheduler = warmup_linear_decay(
+            optimizer, int(self.trainer.estimated_stepping_batches), self.hparams.warmup_fraction
+        )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
 

@@ -101,7 +101,9 @@ class MLMReadout(pl.LightningModule):
         else:
             check_range("depth", self.depth, 0, config.num_hidden_layers)
         if train_top_blocks and config.model_type == "albert":
-            raise ConfigError("train_top_blocks needs separate blocks: ALBERT shares one layer (use freeze_encoder: false)")
+            raise ConfigError(
+                "train_top_blocks needs separate blocks: ALBERT shares one layer (use freeze_encoder: false)"
+            )
         check_range("train_top_blocks", train_top_blocks, 0, self.depth)
         check_positive("lr", lr)
         check_positive("encoder_lr", encoder_lr)
@@ -128,7 +130,12 @@ class MLMReadout(pl.LightningModule):
 
     def on_fit_start(self) -> None:
         blocks = getattr(self.trainer.datamodule, "train_blocks", None)
-        if self.hparams.prior_bias and not self.head_from_checkpoint and blocks is not None and self.trainer.global_step == 0:
+        if (
+            self.hparams.prior_bias
+            and not self.head_from_checkpoint
+            and blocks is not None
+            and self.trainer.global_step == 0
+        ):
             counts = torch.bincount(blocks.flatten(), minlength=self.head.bias.numel()).float()
             with torch.no_grad():
                 self.head.bias.copy_((counts + 1).log() - (counts + 1).sum().log())
@@ -179,23 +186,32 @@ class MLMReadout(pl.LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         decay = [p for p in self.head.parameters() if p.ndim >= 2]
         no_decay = [p for p in self.head.parameters() if p.ndim < 2]
-        groups = [{"params": decay, "weight_decay": self.hparams.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        groups = [
+            {"params": decay, "weight_decay": self.hparams.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
         if self.encoder_trains:
             encoder = [p for p in self.encoder.parameters() if p.requires_grad]
             groups.append({"params": encoder, "lr": self.hparams.encoder_lr, "weight_decay": self.hparams.weight_decay})
         optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr)
-        scheduler = warmup_linear_decay(optimizer, int(self.trainer.estimated_stepping_batches), self.hparams.warmup_fraction)
+        scheduler = warmup_linear_decay(
+            optimizer, int(self.trainer.estimated_stepping_batches), self.hparams.warmup_fraction
+        )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.hparams.freeze_encoder:  # the frozen part is reloaded from `model`
             keep = self.tuned_encoder_keys()
-            checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("encoder.") or k in keep}
+            checkpoint["state_dict"] = {
+                k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("encoder.") or k in keep
+            }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.hparams.freeze_encoder:  # put back the frozen part just loaded from `model`
             state = checkpoint["state_dict"]
-            state.update({f"encoder.{k}": v for k, v in self.encoder.state_dict().items() if f"encoder.{k}" not in state})
+            state.update(
+                {f"encoder.{k}": v for k, v in self.encoder.state_dict().items() if f"encoder.{k}" not in state}
+            )
 
 
 def export_mlm_head(checkpoint: str, output_dir: str, note: str = "") -> str:

@@ -44,8 +44,13 @@ def task_metrics(num_labels: int) -> MetricCollection:
     if num_labels == 1:
         return MetricCollection({"pearson": PearsonCorrCoef(), "spearman": SpearmanCorrCoef()})
     f1 = BinaryF1Score() if num_labels == 2 else MulticlassF1Score(num_labels, average="macro")
-    return MetricCollection({"accuracy": MulticlassAccuracy(num_labels, average="micro"), "f1": f1,
-                             "matthews": MulticlassMatthewsCorrCoef(num_labels)})
+    return MetricCollection(
+        {
+            "accuracy": MulticlassAccuracy(num_labels, average="micro"),
+            "f1": f1,
+            "matthews": MulticlassMatthewsCorrCoef(num_labels),
+        }
+    )
 
 
 class SentenceProbe(pl.LightningModule):
@@ -142,7 +147,9 @@ class SentenceProbe(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.hparams.fix_encoder and not self.hparams.init_model:  # reloaded from `model`
-            checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("encoder.")}
+            checkpoint["state_dict"] = {
+                k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("encoder.")
+            }
 
 
 class PooledFeatureCache:
@@ -178,12 +185,22 @@ class PooledFeatureCache:
             encoder = load_encoder(self.model).eval()
             self.features = {split: self._split(encoder, split) for split in ("train", "validation")}
         (train, train_labels), (val, val_labels) = self.features["train"], self.features["validation"]
-        return PooledFeatureData({"features": train[depth], "labels": train_labels}, {"features": val[depth], "labels": val_labels},
-                                 self.data.hparams.batch_size, self.data.hparams.seed)
+        return PooledFeatureData(
+            {"features": train[depth], "labels": train_labels},
+            {"features": val[depth], "labels": val_labels},
+            self.data.hparams.batch_size,
+            self.data.hparams.seed,
+        )
 
 
-def _train_probe(depth: int, folder: Path, probe: dict[str, Any], data: SentenceTaskData, epochs: int,
-                 features: PooledFeatureCache | None = None) -> dict[str, Any]:
+def _train_probe(
+    depth: int,
+    folder: Path,
+    probe: dict[str, Any],
+    data: SentenceTaskData,
+    epochs: int,
+    features: PooledFeatureCache | None = None,
+) -> dict[str, Any]:
     trainer = trainer_for_depth(folder, epochs)
     datamodule = data if features is None else features.at(depth)
     trainer.fit(SentenceProbe(depth=depth, num_labels=data.num_labels, **probe), datamodule=datamodule)
@@ -238,11 +255,27 @@ def sentence_probe_sweep(
     """
     config = dict(locals())
     check_depths(depths)
-    data = SentenceTaskData(task=task, tokenizer=model, text_columns=text_columns, label_column=label_column,
-                            num_labels=num_labels, max_length=max_length, batch_size=batch_size,
-                            max_train=max_train, max_validation=max_validation, seed=seed)
+    data = SentenceTaskData(
+        task=task,
+        tokenizer=model,
+        text_columns=text_columns,
+        label_column=label_column,
+        num_labels=num_labels,
+        max_length=max_length,
+        batch_size=batch_size,
+        max_train=max_train,
+        max_validation=max_validation,
+        seed=seed,
+    )
     data.setup()
-    probe = {"model": model, "fix_encoder": fix_encoder, "init_model": init_model, "lr": lr, "pooling": pooling, "seed": seed}
+    probe = {
+        "model": model,
+        "fix_encoder": fix_encoder,
+        "init_model": init_model,
+        "lr": lr,
+        "pooling": pooling,
+        "seed": seed,
+    }
     SentenceProbe(depth=max(depths), num_labels=data.num_labels, **probe)  # bad settings fail before any training
     epochs = epochs or (10 if data.num_labels == 1 else 3)
     cached = cache_features and fix_encoder and not init_model

@@ -46,9 +46,14 @@ def check_depths(depths: list[int]) -> list[int]:
 def trainer_for_depth(folder: Path, max_epochs: int) -> pl.Trainer:
     """One depth's trainer: CPU, TensorBoard curves in its folder, no checkpoints (rows are the result)."""
     return pl.Trainer(
-        accelerator="cpu", devices=1, max_epochs=max_epochs, default_root_dir=str(folder),
+        accelerator="cpu",
+        devices=1,
+        max_epochs=max_epochs,
+        default_root_dir=str(folder),
         logger=pl.loggers.TensorBoardLogger(str(folder), name="", version=""),
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
     )
 
 
@@ -69,7 +74,9 @@ def _run_shard(rank: int, depths: list[int], train_one: TrainOne, output: Path, 
         write_json_atomic(row_path, {"format": ROW_FORMAT, **row})
 
 
-def run_depth_sweep(depths: list[int], train_one: TrainOne, output: str, devices: int, config: dict[str, Any], plot_metric: str) -> list[dict[str, Any]]:
+def run_depth_sweep(
+    depths: list[int], train_one: TrainOne, output: str, devices: int, config: dict[str, Any], plot_metric: str
+) -> list[dict[str, Any]]:
     """Train ``train_one(depth, folder)`` for every depth and write the table; returns its rows."""
     check_depths(depths)
     if devices < 1:
@@ -79,7 +86,9 @@ def run_depth_sweep(depths: list[int], train_one: TrainOne, output: str, devices
     if world == 1:
         _run_shard(0, depths, train_one, out, 1)
     else:
-        torch.multiprocessing.start_processes(_run_shard, args=(depths, train_one, out, world), nprocs=world, start_method="spawn")
+        torch.multiprocessing.start_processes(
+            _run_shard, args=(depths, train_one, out, world), nprocs=world, start_method="spawn"
+        )
     rows = []
     for d in sorted(depths):
         row = read_results(out / "rows" / f"depth_{d:04d}.json", ROW_FORMAT)
@@ -118,8 +127,16 @@ def _plot(path: Path, rows: list[dict[str, Any]], metric: str, config: dict[str,
     plt.close(fig)
 
 
-def _train_mlm_readout(depth: int, folder: Path, model: str, init_readout: bool, freeze_encoder: bool, lr: float,
-                       epochs: int, data: MaskedTextData) -> dict[str, Any]:
+def _train_mlm_readout(
+    depth: int,
+    folder: Path,
+    model: str,
+    init_readout: bool,
+    freeze_encoder: bool,
+    lr: float,
+    epochs: int,
+    data: MaskedTextData,
+) -> dict[str, Any]:
     from lightning_dream.experiments.depth.mlm_readout import MLMReadout
 
     readout = MLMReadout(model=model, depth=depth, freeze_encoder=freeze_encoder, init_readout=init_readout, lr=lr)
@@ -160,6 +177,13 @@ def mlm_depth_sweep(
     check_depths(depths)
     data = MaskedTextData(tokenizer=model, block_size=block_size, batch_size=batch_size, max_sentences=max_sentences)
     data.setup()  # tokenised once, shared by every depth
-    train_one = functools.partial(_train_mlm_readout, model=model, init_readout=init_readout,
-                                  freeze_encoder=freeze_encoder, lr=lr, epochs=epochs, data=data)
+    train_one = functools.partial(
+        _train_mlm_readout,
+        model=model,
+        init_readout=init_readout,
+        freeze_encoder=freeze_encoder,
+        lr=lr,
+        epochs=epochs,
+        data=data,
+    )
     return run_depth_sweep(depths, train_one, output, devices, config, "val/accuracy")

@@ -42,7 +42,12 @@ def dynamics_figure(payload: dict[str, Any], path: Path) -> None:
     sync = payload["sync"]
     spread = torch.tensor([row["token_spread"] for row in sync])
     for column, tokens in enumerate(payload["tokens_per_input"]):
-        axes[0, 0].semilogy([row["step"] for row in sync], spread[:, column].clamp(min=1e-20), lw=1, label=f"input {column} ({tokens} tok)")
+        axes[0, 0].semilogy(
+            [row["step"] for row in sync],
+            spread[:, column].clamp(min=1e-20),
+            lw=1,
+            label=f"input {column} ({tokens} tok)",
+        )
     axes[0, 0].set(xlabel="step", ylabel="token spread (std over positions)", title="synchronisation")
     axes[0, 0].legend(fontsize=7)
     if panels == 2:
@@ -93,7 +98,9 @@ class IteratedSystemRun(pl.LightningModule):
         check_steps("num_steps", num_steps)
         check_steps("chunk_size", chunk_size)
         if sentences is None and (block_size < 3 or num_inputs < 1):
-            raise ConfigError(f"block_size={block_size} (>= 3) and num_inputs={num_inputs} (>= 1) needed for corpus inputs")
+            raise ConfigError(
+                f"block_size={block_size} (>= 3) and num_inputs={num_inputs} (>= 1) needed for corpus inputs"
+            )
         self.dtype_ = torch.float64 if precision == "float64" else torch.float32
         self.curves: dict[str, list[Any]] = {}
 
@@ -103,8 +110,12 @@ class IteratedSystemRun(pl.LightningModule):
             batch = tok(list(self.hparams.sentences), padding=True, return_tensors="pt")
             return batch["input_ids"], batch["attention_mask"]
         sentences, needed = load_sentences("news"), self.hparams.num_inputs * self.hparams.block_size
-        ids = tok(list(sentences[: needed // 4 + 16]), add_special_tokens=False)["input_ids"]  # news sentences: > 4 pieces
-        blocks = pack_blocks(ids, self.hparams.block_size, tok.cls_token_id, tok.sep_token_id)[: self.hparams.num_inputs]
+        ids = tok(list(sentences[: needed // 4 + 16]), add_special_tokens=False)[
+            "input_ids"
+        ]  # news sentences: > 4 pieces
+        blocks = pack_blocks(ids, self.hparams.block_size, tok.cls_token_id, tok.sep_token_id)[
+            : self.hparams.num_inputs
+        ]
         return blocks, torch.ones_like(blocks)
 
     def configure_model(self) -> None:
@@ -128,9 +139,21 @@ class IteratedSystemRun(pl.LightningModule):
         spread = dynamics.token_spread(state, self.mask)
         dimension = dynamics.participation_ratio(state, self.mask)
         distance = dynamics.mean_off_diagonal(dynamics.sentence_distances(state, self.mask))
-        row = {"step": step, "token_spread": spread.tolist(), "participation_ratio": dimension.tolist(), "sentence_distance": distance}
+        row = {
+            "step": step,
+            "token_spread": spread.tolist(),
+            "participation_ratio": dimension.tolist(),
+            "sentence_distance": distance,
+        }
         self.curves.setdefault("sync", []).append(row)
-        self.log_scalars(step, {"token_spread": float(spread.mean()), "participation_ratio": float(dimension.mean()), "sentence_distance": distance})
+        self.log_scalars(
+            step,
+            {
+                "token_spread": float(spread.mean()),
+                "participation_ratio": float(dimension.mean()),
+                "sentence_distance": distance,
+            },
+        )
 
     def log_scalars(self, step: int, values: dict[str, float]) -> None:
         if self.logger is not None:

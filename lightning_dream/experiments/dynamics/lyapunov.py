@@ -18,7 +18,15 @@ from lightning_dream.models import dynamics
 class Lyapunov(IteratedSystemRun):
     result_format = "lightning_dream.albert_lyapunov/1"
 
-    def __init__(self, epsilon: float = 1e-6, tau: int = 1, num_directions: int = 4, num_exponents: int = 0, seed: int = 0, **kwargs):
+    def __init__(
+        self,
+        epsilon: float = 1e-6,
+        tau: int = 1,
+        num_directions: int = 4,
+        num_exponents: int = 0,
+        seed: int = 0,
+        **kwargs,
+    ):
         """
         Args:
             epsilon: size of the perturbation, renormalised back to it after every window.
@@ -43,7 +51,9 @@ class Lyapunov(IteratedSystemRun):
             return
         super().configure_model()
         generator = torch.Generator().manual_seed(self.hparams.seed)
-        self.benettin = dynamics.benettin_start(self.state, self.mask, self.hparams.epsilon, self.hparams.num_directions, generator)
+        self.benettin = dynamics.benettin_start(
+            self.state, self.mask, self.hparams.epsilon, self.hparams.num_directions, generator
+        )
         if self.hparams.num_exponents:
             self.tangent_state = self.state
             self.tangents = dynamics.random_directions(self.state, self.mask, self.hparams.num_exponents, generator)
@@ -60,13 +70,17 @@ class Lyapunov(IteratedSystemRun):
             self.t += tau
             self.exponent_sum += local.mean(dim=0)
             self.windows += 1
-            self.curves.setdefault("local_exponents", []).append({"step": self.t, "per_input": local.mean(dim=0).tolist()})
+            self.curves.setdefault("local_exponents", []).append(
+                {"step": self.t, "per_input": local.mean(dim=0).tolist()}
+            )
             self.record(self.t, self.benettin.state)
             self.log_scalars(self.t, {"local_lyapunov": float(local.mean()), "lyapunov_running_mean": self.maximal()})
         if self.hparams.num_exponents:
             with torch.enable_grad():
                 for _ in range(steps):
-                    self.tangent_state, self.tangents, growth = dynamics.lyapunov_spectrum_step(self.step, self.tangent_state, self.tangents, self.mask)
+                    self.tangent_state, self.tangents, growth = dynamics.lyapunov_spectrum_step(
+                        self.step, self.tangent_state, self.tangents, self.mask
+                    )
                     self.log_growth += growth
 
     def maximal(self) -> float:

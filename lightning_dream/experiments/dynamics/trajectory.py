@@ -21,7 +21,9 @@ from lightning_dream.experiments.dynamics.base import IteratedSystemRun
 class Trajectory(IteratedSystemRun):
     result_format = "lightning_dream.albert_trajectory/1"
 
-    def __init__(self, output_dir: str | None = None, attentions: bool = False, continue_from: str | None = None, **kwargs):
+    def __init__(
+        self, output_dir: str | None = None, attentions: bool = False, continue_from: str | None = None, **kwargs
+    ):
         """
         Args:
             output_dir: trajectory folder (default: ``trajectory`` in the run folder).
@@ -36,8 +38,12 @@ class Trajectory(IteratedSystemRun):
         if hasattr(self, "system"):
             return
         super().configure_model()
-        meta = {"model": self.hparams.model, "fingerprint": self.system.fingerprint(),
-                "input_ids": self.input_ids.tolist(), "attention_mask": self.mask.tolist()}
+        meta = {
+            "model": self.hparams.model,
+            "fingerprint": self.system.fingerprint(),
+            "input_ids": self.input_ids.tolist(),
+            "attention_mask": self.mask.tolist(),
+        }
         if self.hparams.continue_from:
             previous = TrajectoryReader(self.hparams.continue_from)
             previous.check_model(self.hparams.model, meta["fingerprint"])

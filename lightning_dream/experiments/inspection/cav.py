@@ -50,7 +50,13 @@ class CAV(pl.LightningModule):
         self.save_hyperparameters()
         check_positive("lr", lr)
         config = load_config(model)
-        chosen = list(range(config.num_hidden_layers + 1)) if layers == "all" else [layers] if isinstance(layers, int) else list(layers)
+        chosen = (
+            list(range(config.num_hidden_layers + 1))
+            if layers == "all"
+            else [layers]
+            if isinstance(layers, int)
+            else list(layers)
+        )
         if not chosen:
             raise ConfigError(f"layers is empty: give 'all' or layers in 0..{config.num_hidden_layers}")
         self.layers = [check_range("layers", layer, 0, config.num_hidden_layers) for layer in chosen]
@@ -63,7 +69,9 @@ class CAV(pl.LightningModule):
     def setup(self, stage: str) -> None:
         data = self.trainer.datamodule
         if not isinstance(data, ConceptData):
-            raise ConfigError("CAV needs the ConceptData data module (data: class_path: lightning_dream.data.concepts.ConceptData)")
+            raise ConfigError(
+                "CAV needs the ConceptData data module (data: class_path: lightning_dream.data.concepts.ConceptData)"
+            )
         if data.hparams.model != self.hparams.model:
             raise ConfigError(f"data.model={data.hparams.model!r} differs from model.model={self.hparams.model!r}")
         self.concepts = list(data.hparams.concepts)
@@ -139,10 +147,14 @@ class CavFile:
     def check(self, hidden_size: int, layers: list[int], model: str) -> None:
         size = next(iter(self.vectors.values())).shape[0]
         if size != hidden_size:
-            raise ConfigError(f"cav_file {self.path} has hidden size {size} (model {self.model!r}); {model!r} needs {hidden_size}")
+            raise ConfigError(
+                f"cav_file {self.path} has hidden size {size} (model {self.model!r}); {model!r} needs {hidden_size}"
+            )
         missing = sorted(set(layers) - set(self.vectors))
         if missing:
-            raise ConfigError(f"cav_file {self.path} has no vector for layers {missing}: it holds layers {sorted(self.vectors)}")
+            raise ConfigError(
+                f"cav_file {self.path} has no vector for layers {missing}: it holds layers {sorted(self.vectors)}"
+            )
 
 
 def load_cav(path: str | Path) -> CavFile:

@@ -51,7 +51,9 @@ class FactorizeActivations(InspectExperiment):
         """
         super().__init__(sentences=sentences, **kwargs)
         blocks = self.config.num_hidden_layers
-        self.layers = list(range(1, blocks + 1)) if layers == "all" else [layers] if isinstance(layers, int) else list(layers)
+        self.layers = (
+            list(range(1, blocks + 1)) if layers == "all" else [layers] if isinstance(layers, int) else list(layers)
+        )
         if not self.layers:
             raise ConfigError(f"layers is empty: give 'all' or blocks in 1..{blocks}")
         for layer in self.layers:
@@ -65,7 +67,9 @@ class FactorizeActivations(InspectExperiment):
         try:
             return [self.encoder.encoder.layer[k - 1].intermediate for k in self.layers]
         except AttributeError:
-            raise ConfigError(f"model {self.model_name!r} has no BERT-style encoder.layer[k].intermediate feed-forward to read") from None
+            raise ConfigError(
+                f"model {self.model_name!r} has no BERT-style encoder.layer[k].intermediate feed-forward to read"
+            ) from None
 
     def activations(self, ids: torch.Tensor) -> torch.Tensor:
         """(tokens, neurons of every chosen block side by side), clipped at 0."""
@@ -81,7 +85,9 @@ class FactorizeActivations(InspectExperiment):
     def inspect(self, ids: torch.Tensor) -> dict[str, Any]:
         acts = self.activations(ids)
         rows = slice(1, -1) if self.hparams.skip_special else slice(None)
-        nmf = NMF(self.hparams.n_components, init="nndsvda", random_state=self.hparams.seed, max_iter=self.hparams.max_iter)
+        nmf = NMF(
+            self.hparams.n_components, init="nndsvda", random_state=self.hparams.seed, max_iter=self.hparams.max_iter
+        )
         weights = torch.zeros(acts.shape[0], self.hparams.n_components)
         weights[rows] = torch.from_numpy(nmf.fit_transform(acts[rows].numpy())).float()
         loadings = torch.from_numpy(nmf.components_).float()
@@ -92,7 +98,12 @@ class FactorizeActivations(InspectExperiment):
             "n_components": self.hparams.n_components,
             "token_weights": weights.round(decimals=5).tolist(),  # [token][component]
             "components": [
-                {"top_neurons": [{"layer": self.layers[i // width], "neuron": i % width, "loading": round(v, 5)} for i, v in zip(idx.tolist(), val.tolist())]}
+                {
+                    "top_neurons": [
+                        {"layer": self.layers[i // width], "neuron": i % width, "loading": round(v, 5)}
+                        for i, v in zip(idx.tolist(), val.tolist())
+                    ]
+                }
                 for idx, val in zip(top.indices, top.values)
             ],
             "relative_error": float(nmf.reconstruction_err_ / max(acts[rows].norm().item(), 1e-12)),

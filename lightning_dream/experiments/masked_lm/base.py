@@ -65,7 +65,9 @@ class MaskedLMPrediction(pl.LightningModule):
     def on_predict_start(self) -> None:
         self.rows = []
 
-    def on_predict_batch_end(self, outputs: list[dict[str, Any]], batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+    def on_predict_batch_end(
+        self, outputs: list[dict[str, Any]], batch: Any, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
         self.rows.extend(outputs)
 
     def on_predict_end(self) -> None:

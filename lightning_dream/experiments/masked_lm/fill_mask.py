@@ -51,7 +51,9 @@ class FillMask(MaskedLMPrediction):
             return ids, [position], [original if original != mask_id else None]
         positions = [i for i, t in enumerate(ids) if t == mask_id]
         if not positions:
-            raise ConfigError(f"sentence {sentence!r} has no {self.tokenizer.mask_token}: add one or set mask_word (a token position, [CLS] = 0)")
+            raise ConfigError(
+                f"sentence {sentence!r} has no {self.tokenizer.mask_token}: add one or set mask_word (a token position, [CLS] = 0)"
+            )
         return ids, positions, [None] * len(positions)
 
     def items(self) -> list[int]:
@@ -81,5 +83,11 @@ class FillMask(MaskedLMPrediction):
                     entry["original_rank"] = int((probs[n] > probs[n, original]).sum()) + 1
                 masks.append(entry)
                 n += 1
-            results.append({"sentence": self.sentences[i], "tokens": self.tokenizer.convert_ids_to_tokens(self.inputs[i][0]), "masks": masks})
+            results.append(
+                {
+                    "sentence": self.sentences[i],
+                    "tokens": self.tokenizer.convert_ids_to_tokens(self.inputs[i][0]),
+                    "masks": masks,
+                }
+            )
         return results

@@ -34,7 +34,9 @@ class KnowledgeProbe(MaskedLMPrediction):
         self.relations = sorted({fact.relation for fact in self.facts})
         groups = ["overall", *self.relations]
         self.at_1 = nn.ModuleDict({g: MulticlassAccuracy(self.vocab_size, top_k=1, average="micro") for g in groups})
-        self.at_k = nn.ModuleDict({g: MulticlassAccuracy(self.vocab_size, top_k=top_k, average="micro") for g in groups})
+        self.at_k = nn.ModuleDict(
+            {g: MulticlassAccuracy(self.vocab_size, top_k=top_k, average="micro") for g in groups}
+        )
 
     def items(self) -> list[int]:
         return list(range(len(self.facts)))

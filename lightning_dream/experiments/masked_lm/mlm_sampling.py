@@ -59,11 +59,15 @@ class MLMSampling(MaskedLMPrediction):
         self.seed_ids = self.tokenizer(seed_text, add_special_tokens=False)["input_ids"] if seed_text.strip() else []
         self.free = max_len - len(self.seed_ids)
         if self.free < 1:
-            raise ConfigError(f"max_len={max_len} leaves nothing to generate: the seed text is {len(self.seed_ids)} word pieces")
+            raise ConfigError(
+                f"max_len={max_len} leaves nothing to generate: the seed text is {len(self.seed_ids)} word pieces"
+            )
         if max_len + 2 > self.config.max_position_embeddings:
             raise ConfigError(f"max_len={max_len} is too long: allowed up to {self.config.max_position_embeddings - 2}")
         if max_iter < self.free:
-            raise ConfigError(f"max_iter={max_iter} is too small: at least {self.free} steps are needed to fill every [MASK]")
+            raise ConfigError(
+                f"max_iter={max_iter} is too small: at least {self.free} steps are needed to fill every [MASK]"
+            )
 
     def items(self) -> list[int]:
         return list(range(self.hparams.num_samples))
@@ -87,11 +91,15 @@ class MLMSampling(MaskedLMPrediction):
         for step in range(self.hparams.max_iter):
             free = ids[:, first_free:-1]
             masked = free == self.tokenizer.mask_token_id
-            weights = torch.where(masked.any(-1, keepdim=True), masked.float(), torch.ones_like(free, dtype=torch.float))
+            weights = torch.where(
+                masked.any(-1, keepdim=True), masked.float(), torch.ones_like(free, dtype=torch.float)
+            )
             positions = first_free + torch.multinomial(weights, 1, generator=generator)[:, 0]
             ids[rows, positions] = self.tokenizer.mask_token_id
             logits = logits_at(self.mlm, ids, mask, rows, positions)
-            ids[rows, positions] = sample_tokens(logits, self.temperature_at(step), self.hparams.top_k, generator, banned)
+            ids[rows, positions] = sample_tokens(
+                logits, self.temperature_at(step), self.hparams.top_k, generator, banned
+            )
         return ids
 
     def predict_step(self, batch: list[int], batch_idx: int) -> list[dict[str, Any]]:

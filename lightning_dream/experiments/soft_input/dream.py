@@ -56,7 +56,10 @@ class Dream(SoftInputExperiment):
         self.jobs  # build and validate now, before any model work
 
     def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict]]:
-        return [(ActivationTarget(self.hparams.layer_id, self.word_id, n, self.hparams.reduction), {}) for n in self.neuron_ids]
+        return [
+            (ActivationTarget(self.hparams.layer_id, self.word_id, n, self.hparams.reduction), {})
+            for n in self.neuron_ids
+        ]
 
     @property
     def depth(self) -> int:
@@ -67,7 +70,11 @@ class Dream(SoftInputExperiment):
         for row, job in enumerate(self.local_jobs):
             value = job.target.scalar(hidden[job.target.layer, row], mask[row])
             if self.hparams.normalize:
-                states = hidden[:, row, mask[row].bool()] if job.target.position is None else hidden[:, row, job.target.position]
+                states = (
+                    hidden[:, row, mask[row].bool()]
+                    if job.target.position is None
+                    else hidden[:, row, job.target.position]
+                )
                 value = value / states.norm()
             values.append(value)
         return torch.stack(values)

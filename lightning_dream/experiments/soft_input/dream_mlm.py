@@ -21,7 +21,9 @@ def mlm_head(model: PreTrainedModel) -> nn.Module:
     for name in ("cls", "predictions", "lm_head"):  # BERT, ALBERT, RoBERTa layouts
         if isinstance(getattr(model, name, None), nn.Module):
             return getattr(model, name)
-    raise ConfigError(f"{type(model).__name__} has no masked-LM head (cls, predictions or lm_head): use a *ForMaskedLM model")
+    raise ConfigError(
+        f"{type(model).__name__} has no masked-LM head (cls, predictions or lm_head): use a *ForMaskedLM model"
+    )
 
 
 class DreamMLM(SoftInputExperiment):
@@ -73,7 +75,9 @@ class DreamMLM(SoftInputExperiment):
             ids[self.hparams.mask_word] = mask_id
         masks = [i for i, t in enumerate(ids) if t == mask_id]
         if len(masks) != 1:
-            raise ConfigError(f"sentence {sentence!r} has {len(masks)} [MASK] tokens: write exactly one, or give mask_word")
+            raise ConfigError(
+                f"sentence {sentence!r} has {len(masks)} [MASK] tokens: write exactly one, or give mask_word"
+            )
         return ids, masks[0]
 
     def default_span(self, ids: list[int], mask: int) -> tuple[int, int]:
@@ -84,7 +88,9 @@ class DreamMLM(SoftInputExperiment):
             start, end = (1, mask - 1) if mask > 1 else (mask + 1, len(ids) - 2)
         start, end = change_span(ids, start, end)
         if start <= mask <= end:
-            raise ConfigError(f"start_change..end_change = {start}..{end} covers the [MASK] at position {mask}: change only other words")
+            raise ConfigError(
+                f"start_change..end_change = {start}..{end} covers the [MASK] at position {mask}: change only other words"
+            )
         return start, end
 
     def build_jobs(self) -> list[Job]:

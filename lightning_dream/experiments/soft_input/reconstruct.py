@@ -89,7 +89,9 @@ class Reconstruct(SoftInputExperiment):
         if sentences is None:
             pool = load_sentences(corpus, min_words, max_words)
             if len(pool) < num_sentences:
-                raise ConfigError(f"corpus {corpus!r} has {len(pool)} sentences of {min_words}..{max_words} words, num_sentences={num_sentences}")
+                raise ConfigError(
+                    f"corpus {corpus!r} has {len(pool)} sentences of {min_words}..{max_words} words, num_sentences={num_sentences}"
+                )
             sentences = random.Random(self.hparams.seed).sample(list(pool), num_sentences)
         self.sentences = [sentences] if isinstance(sentences, str) else list(sentences)
         if target == "neuron" and neuron_id is None:
@@ -108,7 +110,11 @@ class Reconstruct(SoftInputExperiment):
         return [{}]
 
     def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:
-        return [(ActivationTarget(layer, self.position, self.neuron), info) for layer in self.layers for info in self.variants(ids)]
+        return [
+            (ActivationTarget(layer, self.position, self.neuron), info)
+            for layer in self.layers
+            for info in self.variants(ids)
+        ]
 
     def change_target(self, target: Tensor) -> Tensor:
         """Hook: move the stored activations (jobs, L, H) before reconstruction."""
@@ -117,7 +123,9 @@ class Reconstruct(SoftInputExperiment):
     @torch.no_grad()
     def prepare_targets(self) -> None:
         ids, mask, _ = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
-        self.register_buffer("job_layers", torch.tensor([job.target.layer for job in self.local_jobs]), persistent=False)
+        self.register_buffer(
+            "job_layers", torch.tensor([job.target.layer for job in self.local_jobs]), persistent=False
+        )
         target = self.readout.at_layers(mask, self.job_layers, input_ids=ids)
         self.register_buffer("target", self.change_target(target.clone()), persistent=False)
         weight = torch.zeros_like(self.target)
@@ -238,7 +246,13 @@ class ReconstructShifted(Reconstruct):
         self.cav.check(self.config.hidden_size, self.layers, self.model_name)
         first, second = self.cav.concepts
         return [
-            {"magnitude": m, "toward": second if m > 0 else first, "away_from": first if m > 0 else second, "shift_start": start, "shift_end": end}
+            {
+                "magnitude": m,
+                "toward": second if m > 0 else first,
+                "away_from": first if m > 0 else second,
+                "shift_start": start,
+                "shift_end": end,
+            }
             if m
             else {"magnitude": 0.0, "toward": None, "away_from": None, "shift_start": start, "shift_end": end}
             for m in self.magnitudes

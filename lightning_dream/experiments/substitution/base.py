@@ -70,7 +70,9 @@ class SubstitutionExperiment(pl.LightningModule):
             raise ConfigError("target 'neuron' needs neuron_ids (a list of hidden units)")
         self.neuron_ids: list[int | None] = list(neuron_ids) if target == "neuron" else [None]
         for neuron in self.neuron_ids:
-            ActivationTarget(layer_id, self.word_id, neuron).validate(self.config.num_hidden_layers, self.config.hidden_size, len(self.input_ids))
+            ActivationTarget(layer_id, self.word_id, neuron).validate(
+                self.config.num_hidden_layers, self.config.hidden_size, len(self.input_ids)
+            )
         check_range("top_k", top_k, 1, self.max_top_k)
         check_positive("batch_size", batch_size)
         self.original_id = int(self.input_ids[change_word])
@@ -102,7 +104,9 @@ class SubstitutionExperiment(pl.LightningModule):
     def scores(self, candidates: Tensor) -> Tensor:
         """(B, jobs): every job's target value with each candidate token at ``change_word``."""
         ids = self.input_ids.to(candidates.device)
-        vectors = substituted_at_position(self.encoder, ids, self.hparams.change_word, candidates, self.hparams.layer_id, self.word_id)
+        vectors = substituted_at_position(
+            self.encoder, ids, self.hparams.change_word, candidates, self.hparams.layer_id, self.word_id
+        )
         if self.neuron_ids != [None]:
             return vectors[:, self.neuron_ids]
         return (vectors.mean(-1) if self.hparams.reduction == "mean" else vectors.norm(dim=-1))[:, None]

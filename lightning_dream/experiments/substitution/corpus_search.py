@@ -98,7 +98,9 @@ class CorpusSearch(pl.LightningModule):
         return [ResultWriter()]
 
     def predict_dataloader(self) -> DataLoader:
-        self.token_ids = self.tokenizer(list(self.sentences), truncation=True, max_length=self.hparams.max_length)["input_ids"]
+        self.token_ids = self.tokenizer(list(self.sentences), truncation=True, max_length=self.hparams.max_length)[
+            "input_ids"
+        ]
         by_length = sorted(range(len(self.token_ids)), key=lambda i: len(self.token_ids[i]))
         return sharded_loader(torch.tensor(by_length).split(self.hparams.batch_size))
 
@@ -138,11 +140,21 @@ class CorpusSearch(pl.LightningModule):
         results = []
         for job, neuron in enumerate(self.neuron_ids):
             top = []
-            for value, index, position in zip(values[:, job].tolist(), sentences[:, job].tolist(), positions[:, job].tolist()):
+            for value, index, position in zip(
+                values[:, job].tolist(), sentences[:, job].tolist(), positions[:, job].tolist()
+            ):
                 if value == float("-inf"):
                     continue  # fewer sentences long enough than top_k
                 token = self.tokenizer.convert_ids_to_tokens(self.token_ids[index][position])
-                top.append({"sentence": self.sentences[index], "index": index, "position": position, "token": token, "activation": value})
+                top.append(
+                    {
+                        "sentence": self.sentences[index],
+                        "index": index,
+                        "position": position,
+                        "token": token,
+                        "activation": value,
+                    }
+                )
             results.append(
                 {
                     "job": job,

@@ -44,7 +44,11 @@ def test_checkpoint_head_is_kept_unless_init_readout():
 def test_readout_at_a_shallower_depth_reads_that_layer():
     readout = MLMReadout(model="splade-tiny", depth=1, init_readout=True)
     ids = torch.tensor([[101, 2023, 103, 102]])
-    batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": torch.tensor([[-100, -100, 2003, -100]])}
+    batch = {
+        "input_ids": ids,
+        "attention_mask": torch.ones_like(ids),
+        "labels": torch.tensor([[-100, -100, 2003, -100]]),
+    }
     with torch.no_grad():
         hidden = readout.encoder(input_ids=ids, output_hidden_states=True).hidden_states[1]
         expected = readout.head(hidden[0, 2], readout.encoder.get_input_embeddings().weight)

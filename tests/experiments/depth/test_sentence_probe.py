@@ -58,7 +58,9 @@ def test_states_by_depth_equal_one_run_per_depth():
             states = dict(hidden_by_depth(model, ids, mask, 4))
             assert sorted(states) == [1, 2, 3, 4]
             for depth in (1, 4):
-                torch.testing.assert_close(states[depth], hidden_at_depth(model, ids, mask, depth), rtol=1e-5, atol=1e-5)
+                torch.testing.assert_close(
+                    states[depth], hidden_at_depth(model, ids, mask, depth), rtol=1e-5, atol=1e-5
+                )
 
 
 def test_regression_task_from_a_local_file_reports_correlations(tmp_path):
@@ -68,20 +70,33 @@ def test_regression_task_from_a_local_file_reports_correlations(tmp_path):
         writer.writerow(["sentence1", "sentence2", "score"])
         for i in range(40):
             writer.writerow([f"the cat sat on mat number {i}", "a dog ran" if i % 2 else "the cat sat", str(i % 5)])
-    rows = sentence_probe_sweep(depths=[2], task=str(table), text_columns=["sentence1", "sentence2"],
-                                label_column="score", num_labels=1, output=str(tmp_path / "out"), **TINY)
+    rows = sentence_probe_sweep(
+        depths=[2],
+        task=str(table),
+        text_columns=["sentence1", "sentence2"],
+        label_column="score",
+        num_labels=1,
+        output=str(tmp_path / "out"),
+        **TINY,
+    )
     assert {"val/pearson", "val/spearman"} <= set(rows[0])
 
 
 def test_mlm_sweep_on_shipped_albert_writes_one_row_per_depth(tmp_path):
-    rows = mlm_depth_sweep(depths=[1, 8], epochs=1, block_size=32, batch_size=16, max_sentences=150, output=str(tmp_path))
+    rows = mlm_depth_sweep(
+        depths=[1, 8], epochs=1, block_size=32, batch_size=16, max_sentences=150, output=str(tmp_path)
+    )
     assert [int(r["depth"]) for r in _rows(tmp_path)] == [1, 8]
     assert all(0 <= r["val/accuracy"] <= 1 for r in rows)
 
 
 @pytest.mark.parametrize(
     "depths, message",
-    [([1, 2, 2], r"depths \[2\] appear more than once"), ([0, 3], r"depths \[0\] are not allowed"), ([], "depths is empty")],
+    [
+        ([1, 2, 2], r"depths \[2\] appear more than once"),
+        ([0, 3], r"depths \[0\] are not allowed"),
+        ([], "depths is empty"),
+    ],
 )
 def test_bad_depth_lists_are_refused(depths, message):
     with pytest.raises(ConfigError, match=message):
@@ -138,7 +153,13 @@ def test_readout_input_ignores_padding(pooling):
     tok = load_tokenizer("albert-news-tiny")
     short = "the film is a delight ."
     alone = tok([short], return_tensors="pt")
-    padded = tok([short, "a much longer review that goes on and on about the plot ."], padding=True, return_tensors="pt")
+    padded = tok(
+        [short, "a much longer review that goes on and on about the plot ."], padding=True, return_tensors="pt"
+    )
     with torch.no_grad():
-        torch.testing.assert_close(probe(alone["input_ids"], alone["attention_mask"])[0],
-                                   probe(padded["input_ids"], padded["attention_mask"])[0], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            probe(alone["input_ids"], alone["attention_mask"])[0],
+            probe(padded["input_ids"], padded["attention_mask"])[0],
+            atol=1e-5,
+            rtol=1e-5,
+        )

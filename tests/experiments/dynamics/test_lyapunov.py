@@ -14,7 +14,9 @@ SENTENCES = ["the market fell sharply .", "a new school opened in the city on mo
 
 
 def test_lyapunov_run_writes_curves_and_spectrum(tmp_path):
-    quick_predict(Lyapunov(sentences=SENTENCES, num_steps=8, chunk_size=4, tau=2, num_directions=2, num_exponents=2), tmp_path)
+    quick_predict(
+        Lyapunov(sentences=SENTENCES, num_steps=8, chunk_size=4, tau=2, num_directions=2, num_exponents=2), tmp_path
+    )
     results = read_results(tmp_path, "lightning_dream.albert_lyapunov/1")
     assert [row["step"] for row in results["local_exponents"]] == [2, 4, 6, 8]
     local = torch.tensor([row["per_input"] for row in results["local_exponents"]], dtype=torch.float64)
@@ -35,4 +37,3 @@ def test_lyapunov_run_writes_curves_and_spectrum(tmp_path):
 def test_bad_settings_fail_before_any_model_work(make, message):
     with pytest.raises(ConfigError, match=message):
         make()
-

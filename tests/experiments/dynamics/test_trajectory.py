@@ -18,7 +18,9 @@ SENTENCES = ["the market fell sharply .", "a new school opened in the city on mo
 
 
 def test_trajectory_read_back_equals_in_memory_iteration(tmp_path):
-    quick_predict(Trajectory(sentences=SENTENCES, num_steps=23, chunk_size=5, precision="float32", attentions=True), tmp_path)
+    quick_predict(
+        Trajectory(sentences=SENTENCES, num_steps=23, chunk_size=5, precision="float32", attentions=True), tmp_path
+    )
     reader = TrajectoryReader(tmp_path / "trajectory")
     assert reader.num_steps == 24 and len(reader.meta["chunks"]) == 5
     system = AlbertIteration.load("albert-news-tiny")
@@ -36,8 +38,16 @@ def test_trajectory_read_back_equals_in_memory_iteration(tmp_path):
 
 def test_continuing_a_trajectory_equals_one_long_run(tmp_path):
     quick_predict(Trajectory(sentences=SENTENCES, num_steps=10, chunk_size=4, output_dir=str(tmp_path / "a")), tmp_path)
-    quick_predict(Trajectory(sentences=SENTENCES, num_steps=5, chunk_size=4, output_dir=str(tmp_path / "b"),
-                        continue_from=str(tmp_path / "a")), tmp_path)
+    quick_predict(
+        Trajectory(
+            sentences=SENTENCES,
+            num_steps=5,
+            chunk_size=4,
+            output_dir=str(tmp_path / "b"),
+            continue_from=str(tmp_path / "a"),
+        ),
+        tmp_path,
+    )
     quick_predict(Trajectory(sentences=SENTENCES, num_steps=15, chunk_size=4, output_dir=str(tmp_path / "c")), tmp_path)
     continued = TrajectoryReader(tmp_path / "b")
     torch.testing.assert_close(continued.states(11, 16), TrajectoryReader(tmp_path / "c").states(11, 16))
@@ -46,10 +56,20 @@ def test_continuing_a_trajectory_equals_one_long_run(tmp_path):
 def test_trajectory_from_another_model_is_refused(tmp_path):
     other = tmp_path / "other-albert"
     torch.manual_seed(0)
-    AlbertModel(AlbertConfig(vocab_size=30522, embedding_size=8, hidden_size=16, num_attention_heads=2,
-                             intermediate_size=32, num_hidden_layers=2)).save_pretrained(other)
+    AlbertModel(
+        AlbertConfig(
+            vocab_size=30522,
+            embedding_size=8,
+            hidden_size=16,
+            num_attention_heads=2,
+            intermediate_size=32,
+            num_hidden_layers=2,
+        )
+    ).save_pretrained(other)
     load_tokenizer("albert-news-tiny").save_pretrained(other)
-    quick_predict(Trajectory(model=str(other), sentences=SENTENCES, num_steps=3, output_dir=str(tmp_path / "t")), tmp_path)
+    quick_predict(
+        Trajectory(model=str(other), sentences=SENTENCES, num_steps=3, output_dir=str(tmp_path / "t")), tmp_path
+    )
     with pytest.raises(ConfigError, match="was made by model .*other-albert.*not by 'albert-news-tiny'"):
         quick_predict(Trajectory(sentences=SENTENCES, num_steps=3, continue_from=str(tmp_path / "t")), tmp_path)
 
@@ -64,4 +84,3 @@ def test_trajectory_from_another_model_is_refused(tmp_path):
 def test_bad_settings_fail_before_any_model_work(make, message):
     with pytest.raises(ConfigError, match=message):
         make()
-

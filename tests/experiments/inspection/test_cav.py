@@ -53,7 +53,9 @@ def test_bad_concept_sets_are_one_line_errors(kwargs, message):
 def test_corpus_with_too_few_sentences_for_a_concept_is_an_error(tmp_path):
     corpus = tmp_path / "tiny.txt"
     corpus.write_text("he went to the market today .\nshe stayed at home all day .\nhe came back late at night .\n")
-    with pytest.raises(ConfigError, match="1 sentences of 5..40 words for concept .she.: need at least min_per_concept=2") as err:
+    with pytest.raises(
+        ConfigError, match="1 sentences of 5..40 words for concept .she.: need at least min_per_concept=2"
+    ) as err:
         ConceptData(corpus=str(corpus), min_per_concept=2)
     assert "\n" not in str(err.value)
 

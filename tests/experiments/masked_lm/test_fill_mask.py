@@ -12,7 +12,9 @@ FIXED_SET = 200  # the first 200 facts of the shipped news-words set: held-out n
 
 
 def test_fill_mask_reports_top_k_at_every_mask(trainer_factory):
-    experiment = FillMask(sentences=["the capital of france is [MASK] .", "[MASK] is a [MASK] ."], model="splade-tiny", top_k=3)
+    experiment = FillMask(
+        sentences=["the capital of france is [MASK] .", "[MASK] is a [MASK] ."], model="splade-tiny", top_k=3
+    )
     trainer = trainer_factory()
     trainer.predict(experiment)
     rows = read_results(trainer.default_root_dir, "lightning_dream.fill_mask/1")["rows"]
@@ -51,7 +53,9 @@ def test_mask_word_outside_the_sentence_is_refused():
 def test_shipped_minilm_mlm_fills_held_out_news_words(trainer_factory):
     lines = EMBEDDED_PROBES["news-words"].read_text().splitlines()[:FIXED_SET]
     facts = [json.loads(line) for line in lines]
-    experiment = FillMask(sentences=[f["masked_sentences"][0] for f in facts], model="minilm-l6-mlm", top_k=5, batch_size=32)
+    experiment = FillMask(
+        sentences=[f["masked_sentences"][0] for f in facts], model="minilm-l6-mlm", top_k=5, batch_size=32
+    )
     trainer = trainer_factory()
     trainer.predict(experiment)
     rows = read_results(trainer.default_root_dir)["rows"]

@@ -33,7 +33,9 @@ def test_precision_at_1_and_k_on_a_hand_checkable_set(tmp_path, trainer_factory)
         {"masked_sentences": [SENTENCE], "obj_label": ranked[2], "predicate_id": "capital"},
         {"masked_sentences": [SENTENCE], "obj_label": ranked[39], "predicate_id": "other"},
     ]
-    probe = KnowledgeProbe(probe_file=write_jsonl(tmp_path / "facts.jsonl", facts), top_k=3, model="splade-tiny", batch_size=2)
+    probe = KnowledgeProbe(
+        probe_file=write_jsonl(tmp_path / "facts.jsonl", facts), top_k=3, model="splade-tiny", batch_size=2
+    )
     trainer = trainer_factory()
     trainer.predict(probe)
     results = read_results(trainer.default_root_dir, "lightning_dream.knowledge_probe/1")
@@ -49,7 +51,10 @@ def test_precision_at_1_and_k_on_a_hand_checkable_set(tmp_path, trainer_factory)
         ('{"obj_label": "paris"}', "facts.jsonl line 2 is missing masked_sentences"),
         ('{"masked_sentences": ["a [MASK] ."]}', "facts.jsonl line 2 is missing obj_label"),
         ('{"masked_sentences": ["no mask"], "obj_label": "x"}', "line 2: masked_sentences hold 0 [MASK]"),
-        ('{"masked_sentences": ["a [MASK] ."], "obj_label": "kickshaws"}', "line 2: obj_label 'kickshaws' is not one vocabulary token (it tokenises as ['kicks', '##haw', '##s'])"),
+        (
+            '{"masked_sentences": ["a [MASK] ."], "obj_label": "kickshaws"}',
+            "line 2: obj_label 'kickshaws' is not one vocabulary token (it tokenises as ['kicks', '##haw', '##s'])",
+        ),
         ("not json", "facts.jsonl line 2 is not JSON"),
     ],
 )

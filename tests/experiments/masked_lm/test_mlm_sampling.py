@@ -31,7 +31,9 @@ def pll_by_hand(tokens: list[str]) -> float:
 
 
 def test_samples_keep_the_seed_fill_every_mask_and_carry_their_pll(trainer_factory):
-    rows = sample(trainer_factory, seed_text="the weather", num_samples=3, batch_size=2, max_len=6, max_iter=16, top_k=50)
+    rows = sample(
+        trainer_factory, seed_text="the weather", num_samples=3, batch_size=2, max_len=6, max_iter=16, top_k=50
+    )
     assert [r["sample"] for r in rows] == [0, 1, 2]
     for row in rows:
         assert len(row["tokens"]) == 6 and row["tokens"][:2] == ["the", "weather"]
@@ -42,7 +44,9 @@ def test_samples_keep_the_seed_fill_every_mask_and_carry_their_pll(trainer_facto
 
 def test_same_seed_same_samples(trainer_factory):
     settings = dict(num_samples=2, batch_size=2, max_len=5, max_iter=10, temperature=1.5)
-    assert [r["text"] for r in sample(trainer_factory, **settings)] == [r["text"] for r in sample(trainer_factory, **settings)]
+    assert [r["text"] for r in sample(trainer_factory, **settings)] == [
+        r["text"] for r in sample(trainer_factory, **settings)
+    ]
 
 
 def test_temperature_decays_once_per_sweep():

@@ -6,7 +6,13 @@ from lightning_dream.experiments import Dream
 
 
 def test_unchanged_tokens_reuse_their_snapped_value():
-    module = Dream(sentences=["i hate kickshaws .", "the cat sat on the mat ."], layer_id=2, neuron_ids=[314, 100], word_id=2, warmup=0)
+    module = Dream(
+        sentences=["i hate kickshaws .", "the cat sat on the mat ."],
+        layer_id=2,
+        neuron_ids=[314, 100],
+        word_id=2,
+        warmup=0,
+    )
     module.configure_model()
     calls = []
     states = module.states

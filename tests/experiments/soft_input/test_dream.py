@@ -1,6 +1,5 @@
 """Dream on the real embedded MiniLM: it dreams upward, keeps what must stay, shards and resumes."""
 
-
 import pytest
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
@@ -54,7 +53,9 @@ def test_cls_sep_and_fixed_words_never_change(tmp_path, trainer_factory):
     for snapshot in job["snapshots"] + [{"tokens": job["final_tokens"]}, {"tokens": job["best_tokens"]}]:
         tokens = snapshot["tokens"]
         assert len(tokens) == len(start)
-        assert [t for i, t in enumerate(tokens) if i not in (2, 3)] == [t for i, t in enumerate(start) if i not in (2, 3)]
+        assert [t for i, t in enumerate(tokens) if i not in (2, 3)] == [
+            t for i, t in enumerate(start) if i not in (2, 3)
+        ]
     assert start[0] == "[CLS]" and start[-1] == "[SEP]"
     assert job["final_tokens"][2:4] != start[2:4]  # the span did move
 
@@ -84,8 +85,12 @@ def test_two_processes_equal_one(tmp_path, single_run, start_method):
 def test_resume_equals_uninterrupted(tmp_path, single_run):
     from tests.helpers import quick_trainer
 
-    first = quick_trainer(tmp_path / "a", max_steps=15, enable_checkpointing=True,
-                          callbacks=[ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=15, save_top_k=-1)])
+    first = quick_trainer(
+        tmp_path / "a",
+        max_steps=15,
+        enable_checkpointing=True,
+        callbacks=[ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=15, save_top_k=-1)],
+    )
     first.fit(dream())
     checkpoint = next((tmp_path / "ckpt").glob("*.ckpt"))
     assert not any(k.startswith("readout.") for k in torch.load(checkpoint, weights_only=False)["state_dict"])
@@ -114,7 +119,7 @@ def test_tensorboard_holds_temperature_and_activations(tmp_path):
     assert [t.step for t in temps] == [0, 5, 10, 15, 20] and temps[0].value == pytest.approx(1.0)
     assert temps[-1].value == pytest.approx(0.05, rel=1e-4)
     assert "job_000/softmax_top_tokens" in events.Tags()["images"]
-    assert (logger.log_dir and (tmp_path / "tb" / "version_0" / "results.json").is_file())
+    assert logger.log_dir and (tmp_path / "tb" / "version_0" / "results.json").is_file()
 
 
 @pytest.mark.parametrize(

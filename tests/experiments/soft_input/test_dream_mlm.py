@@ -53,7 +53,9 @@ def test_reported_probability_is_the_masked_lms_on_the_best_sentence(run):
         ids = torch.tensor([tokenizer.convert_tokens_to_ids(job["best_tokens"])])
         with torch.no_grad():
             probs = mlm(input_ids=ids).logits[0, job["mask_word"]].softmax(-1)
-        assert probs[tokenizer.convert_tokens_to_ids(job["target_token"])].item() == pytest.approx(job["best_probability"], rel=1e-3)
+        assert probs[tokenizer.convert_tokens_to_ids(job["target_token"])].item() == pytest.approx(
+            job["best_probability"], rel=1e-3
+        )
 
 
 def test_default_span_is_the_words_before_the_mask():
@@ -65,7 +67,10 @@ def test_default_span_is_the_words_before_the_mask():
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        (dict(target_tokens="kickshaws"), r"target token 'kickshaws' is not one vocabulary token: it tokenises as \['kicks', '##haw', '##s'\]"),
+        (
+            dict(target_tokens="kickshaws"),
+            r"target token 'kickshaws' is not one vocabulary token: it tokenises as \['kicks', '##haw', '##s'\]",
+        ),
         (dict(sentences="the capital of france is paris ."), "has 0 \\[MASK\\] tokens"),
         (dict(start_change=2, end_change=6), "covers the \\[MASK\\] at position 6"),
         (dict(mask_word=9), "mask_word=9 is out of range: allowed 1..7"),

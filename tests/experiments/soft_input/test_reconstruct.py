@@ -29,11 +29,17 @@ def cav_file(path, hidden: int = 384, layers=range(7), concepts=("he", "she")) -
     """A CAV file in the project's format with a fixed direction (unit vector on unit 0)."""
     vector = [1.0] + [0.0] * (hidden - 1)
     layers_entry = {str(k): {"heldout_accuracy": 1.0, "vector": vector} for k in layers}
-    return str(write_json_atomic(path, {"format": CAV_FORMAT, "model": "minilm-l6", "concepts": list(concepts), "layers": layers_entry}))
+    return str(
+        write_json_atomic(
+            path, {"format": CAV_FORMAT, "model": "minilm-l6", "concepts": list(concepts), "layers": layers_entry}
+        )
+    )
 
 
 def test_early_layer_reconstructs_better_than_last(tmp_path):
-    module = Reconstruct(sentences="the cat sat on the mat", layers=[1, 6], snapshot_every=50)  # the defaults: 300 steps
+    module = Reconstruct(
+        sentences="the cat sat on the mat", layers=[1, 6], snapshot_every=50
+    )  # the defaults: 300 steps
     result = fit(module, tmp_path)
     recovery = {row["layer_id"]: row["token_recovery"] for row in result["summary"]}
     assert recovery[1] >= 0.8  # measured: 1.0 at layer 1, 0.5 at layer 6
@@ -45,7 +51,9 @@ def test_early_layer_reconstructs_better_than_last(tmp_path):
 
 def test_layers_all_is_one_job_per_sentence_and_layer():
     module = Reconstruct(sentences=["the cat sat on the mat", "a dog barked"], layers="all")
-    assert [(j.sentence[:3], j.target.layer) for j in module.jobs] == [(s, k) for s in ("the", "a d") for k in range(1, 7)]
+    assert [(j.sentence[:3], j.target.layer) for j in module.jobs] == [
+        (s, k) for s in ("the", "a d") for k in range(1, 7)
+    ]
     assert all(j.target.position is None and j.change_positions == range(1, len(j.input_ids) - 1) for j in module.jobs)
 
 
@@ -62,7 +70,12 @@ def test_the_sentence_itself_is_an_exact_reconstruction():
 
 def test_changed_target_swaps_in_the_exported_vector_only_there(tmp_path):
     path = export_activation("he was playing baseball with her friends", 1, str(tmp_path / "he.json"))
-    module = ReconstructChanged(change_activation_file=path, change_position=1, sentences="she was playing baseball with her friends", layers=[1, 4])
+    module = ReconstructChanged(
+        change_activation_file=path,
+        change_position=1,
+        sentences="she was playing baseball with her friends",
+        layers=[1, 4],
+    )
     module.configure_model()
     swapped = torch.tensor(json.loads(open(path).read())["activations"])
     plain = Reconstruct(sentences="she was playing baseball with her friends", layers=[1, 4])
@@ -75,7 +88,14 @@ def test_changed_target_swaps_in_the_exported_vector_only_there(tmp_path):
 
 
 def test_shift_moves_the_target_along_the_cav_and_names_the_concept(tmp_path):
-    module = ReconstructShifted(cav_file=cav_file(tmp_path / "cav.json"), magnitudes=[-5.0, 3.0], shift_start=1, shift_end=2, sentences=SHE, layers=[4])
+    module = ReconstructShifted(
+        cav_file=cav_file(tmp_path / "cav.json"),
+        magnitudes=[-5.0, 3.0],
+        shift_start=1,
+        shift_end=2,
+        sentences=SHE,
+        layers=[4],
+    )
     module.configure_model()
     plain = Reconstruct(sentences=SHE, layers=[4])
     plain.configure_model()
@@ -108,18 +128,52 @@ def test_bad_reconstruct_input_is_one_line(kwargs, message):
 def test_bad_shift_and_change_input_is_one_line(tmp_path):
     good = cav_file(tmp_path / "good.json")
     cases = [
-        (lambda: ReconstructShifted(cav_file=good, shift_start=9, shift_end=9, sentences=SHE, layers=[4]), "shift_start=9"),
-        (lambda: ReconstructShifted(cav_file=good, shift_start=2, shift_end=1, sentences=SHE, layers=[4]), "shift_end=1"),
+        (
+            lambda: ReconstructShifted(cav_file=good, shift_start=9, shift_end=9, sentences=SHE, layers=[4]),
+            "shift_start=9",
+        ),
+        (
+            lambda: ReconstructShifted(cav_file=good, shift_start=2, shift_end=1, sentences=SHE, layers=[4]),
+            "shift_end=1",
+        ),
         (lambda: ReconstructShifted(cav_file=good, magnitudes=[], sentences=SHE, layers=[4]), "magnitudes is empty"),
-        (lambda: ReconstructShifted(cav_file=cav_file(tmp_path / "small.json", hidden=128), sentences=SHE, layers=[4]), "hidden size 128"),
-        (lambda: ReconstructShifted(cav_file=cav_file(tmp_path / "l3.json", layers=[3]), sentences=SHE, layers=[4]), r"no vector for layers \[4\]"),
-        (lambda: ReconstructShifted(cav_file=str(tmp_path / "missing.json"), sentences=SHE, layers=[4]), "no result file"),
+        (
+            lambda: ReconstructShifted(
+                cav_file=cav_file(tmp_path / "small.json", hidden=128), sentences=SHE, layers=[4]
+            ),
+            "hidden size 128",
+        ),
+        (
+            lambda: ReconstructShifted(cav_file=cav_file(tmp_path / "l3.json", layers=[3]), sentences=SHE, layers=[4]),
+            r"no vector for layers \[4\]",
+        ),
+        (
+            lambda: ReconstructShifted(cav_file=str(tmp_path / "missing.json"), sentences=SHE, layers=[4]),
+            "no result file",
+        ),
     ]
-    bad_shape = write_json_atomic(tmp_path / "act.json", {"format": "lightning_dream.activation/1", "sentence": "x", "token": "x", "activations": [[0.0] * 128] * 7})
-    cases.append((lambda: ReconstructChanged(change_activation_file=str(bad_shape), sentences=SHE, layers=[4]), "128 units"))
-    few_layers = write_json_atomic(tmp_path / "act3.json", {"format": "lightning_dream.activation/1", "sentence": "x", "token": "x", "activations": [[0.0] * 384] * 3})
-    cases.append((lambda: ReconstructChanged(change_activation_file=str(few_layers), sentences=SHE, layers=[4]), "3 layers"))
-    cases.append((lambda: ReconstructChanged(change_activation_file=str(few_layers), change_position=12, sentences=SHE, layers=[1]), "change_position=12"))
+    bad_shape = write_json_atomic(
+        tmp_path / "act.json",
+        {"format": "lightning_dream.activation/1", "sentence": "x", "token": "x", "activations": [[0.0] * 128] * 7},
+    )
+    cases.append(
+        (lambda: ReconstructChanged(change_activation_file=str(bad_shape), sentences=SHE, layers=[4]), "128 units")
+    )
+    few_layers = write_json_atomic(
+        tmp_path / "act3.json",
+        {"format": "lightning_dream.activation/1", "sentence": "x", "token": "x", "activations": [[0.0] * 384] * 3},
+    )
+    cases.append(
+        (lambda: ReconstructChanged(change_activation_file=str(few_layers), sentences=SHE, layers=[4]), "3 layers")
+    )
+    cases.append(
+        (
+            lambda: ReconstructChanged(
+                change_activation_file=str(few_layers), change_position=12, sentences=SHE, layers=[1]
+            ),
+            "change_position=12",
+        )
+    )
     for make, message in cases:
         with pytest.raises(ConfigError, match=message) as err:
             make()
@@ -145,13 +199,17 @@ def test_large_shift_toward_he_changes_the_pronoun_in_most_runs(tmp_path):
     from lightning_dream.data.concepts import CONCEPT_WORDS
 
     cav = train_cav(tmp_path / "cav", layers=[4])
-    sentences = [SHE, "she was playing baseball with her friends", "she said the plan would work", "she has lived in the city for years"]
+    sentences = [
+        SHE,
+        "she was playing baseball with her friends",
+        "she said the plan would work",
+        "she has lived in the city for years",
+    ]
     module = ReconstructShifted(cav_file=cav, magnitudes=[-12.0], sentences=sentences, layers=[4], seed=0)
     result = fit(module, tmp_path / "shift")
     pronoun_to_he = [job["best_tokens"][1] in CONCEPT_WORDS["he"] for job in result["jobs"]]
     assert all(job["toward"] == "he" for job in result["jobs"])
     assert sum(pronoun_to_he) > len(pronoun_to_he) / 2
-
 
 
 def test_a_job_batched_with_other_layers_gets_the_value_and_gradient_it_gets_alone():
@@ -183,13 +241,17 @@ def test_only_jobs_whose_tokens_changed_are_evaluated_again():
     _, snapped, ids = module.evaluate(0, 2.0)
     batches = []
     at_layers = module.readout.at_layers
-    module.readout.at_layers = lambda mask, layers, **inputs: batches.append(layers.tolist()) or at_layers(mask, layers, **inputs)
+    module.readout.at_layers = lambda mask, layers, **inputs: (
+        batches.append(layers.tolist()) or at_layers(mask, layers, **inputs)
+    )
     with torch.no_grad():  # job 2 (the second sentence at layer 1) gets another first word
         module.soft.logits[(module.soft.row_job == 2).nonzero()[0, 0], 2000] = 100.0
     _, changed, new_ids = module.evaluate(1, 1.9)
     assert batches == [[1, 4, 1, 4], [1]]  # the soft pass of every job, then the one changed job
     assert new_ids[2, 1] == 2000 and torch.equal(changed[[0, 1, 3]], snapped[[0, 1, 3]])
     with torch.no_grad():
-        full = module.objective(at_layers(module.attention_mask, module.job_layers, input_ids=new_ids), module.attention_mask)
+        full = module.objective(
+            at_layers(module.attention_mask, module.job_layers, input_ids=new_ids), module.attention_mask
+        )
     torch.testing.assert_close(changed, full, rtol=1e-5, atol=0)
     assert changed[2] != snapped[2]

@@ -44,7 +44,11 @@ def test_a_local_text_file_is_a_corpus(trainer_factory, tmp_path):
     corpus.write_text("The cat sat on the mat. A dog barked at night.\nRain fell on the quiet town.\n")
     [job] = search(trainer_factory, corpus=str(corpus), min_words=1, layer_id=1, neuron_ids=314, top_k=3)
     assert job["sentences_searched"] == 3
-    assert {entry["sentence"] for entry in job["top"]} == {"The cat sat on the mat.", "A dog barked at night.", "Rain fell on the quiet town."}
+    assert {entry["sentence"] for entry in job["top"]} == {
+        "The cat sat on the mat.",
+        "A dog barked at night.",
+        "Rain fell on the quiet town.",
+    }
 
 
 def test_an_empty_corpus_is_a_clear_error(tmp_path):
@@ -72,7 +76,9 @@ def test_bad_inputs(settings, message):
 def test_two_processes_equal_one(trainer_factory, tmp_path):
     settings = dict(layer_id=1, neuron_ids=[314, 7], top_k=4, max_sentences=200, batch_size=16)
     one = search(trainer_factory, **settings)
-    trainer_factory(default_root_dir=str(tmp_path / "two"), devices=2, strategy="job_sharding_spawn").predict(CorpusSearch(**settings))
+    trainer_factory(default_root_dir=str(tmp_path / "two"), devices=2, strategy="job_sharding_spawn").predict(
+        CorpusSearch(**settings)
+    )
     sharded = read_results(tmp_path / "two", CorpusSearch.result_format)
     assert sharded["trainer"]["world_size"] == 2
     two = sharded["jobs"]

@@ -16,7 +16,9 @@ def job(tmp_path_factory):
     from tests.helpers import quick_trainer
 
     root = tmp_path_factory.mktemp("similar")
-    quick_trainer(root).predict(SimilarEmbeddings(sentence=SENTENCE, change_word=2, layer_id=3, neuron_ids=314, top_k=8))
+    quick_trainer(root).predict(
+        SimilarEmbeddings(sentence=SENTENCE, change_word=2, layer_id=3, neuron_ids=314, top_k=8)
+    )
     [job] = read_results(root, SimilarEmbeddings.result_format)["jobs"]
     return job
 

@@ -25,7 +25,9 @@ def layer_value(model_name: str, ids: torch.Tensor, layer: int, position: int) -
 
 def test_best_token_rerun_gives_the_reported_activation_and_nothing_beats_it(trainer_factory):
     """splade-tiny at its last layer: every one of the 30,522 substitutions checked the plain way."""
-    jobs = search(trainer_factory, model="splade-tiny", change_word=2, layer_id=2, neuron_ids=[5, 77], top_k=5, batch_size=4096)
+    jobs = search(
+        trainer_factory, model="splade-tiny", change_word=2, layer_id=2, neuron_ids=[5, 77], top_k=5, batch_size=4096
+    )
     tokenizer = load_tokenizer("splade-tiny")
     ids = torch.tensor(tokenizer(SENTENCE)["input_ids"])
     everything = ids.repeat(tokenizer.vocab_size, 1)
@@ -38,19 +40,35 @@ def test_best_token_rerun_gives_the_reported_activation_and_nothing_beats_it(tra
         assert best["activation"] == pytest.approx(values[best["id"]].item(), abs=1e-5)
         assert values.max().item() <= best["activation"] + 1e-5  # no vocabulary token beats it
         assert [t["id"] for t in job["top"]] == values.topk(5).indices.tolist()
-        assert job["original"]["activation"] == pytest.approx(values[tokenizer.convert_tokens_to_ids("hate")].item(), abs=1e-5)
+        assert job["original"]["activation"] == pytest.approx(
+            values[tokenizer.convert_tokens_to_ids("hate")].item(), abs=1e-5
+        )
         assert job["original_rank"] == int((values > values[5223]).sum()) + 1
 
 
 def test_minilm_word_target_best_token_rerun_through_the_full_model(trainer_factory):
-    [job] = search(trainer_factory, model="minilm-l6", change_word=3, layer_id=1, word_id=0, target="word", reduction="norm", top_k=3)
+    [job] = search(
+        trainer_factory,
+        model="minilm-l6",
+        change_word=3,
+        layer_id=1,
+        word_id=0,
+        target="word",
+        reduction="norm",
+        top_k=3,
+    )
     tokenizer = load_tokenizer("minilm-l6")
     ids = torch.tensor([tokenizer(SENTENCE)["input_ids"]])
     ids[0, 3] = job["top"][0]["id"]
     with torch.no_grad():
         vector = load_encoder("minilm-l6")(input_ids=ids, output_hidden_states=True).hidden_states[1][0, 0]
     assert job["top"][0]["activation"] == pytest.approx(vector.norm().item(), abs=1e-5)
-    assert job["top"][0]["activation"] >= job["top"][1]["activation"] >= job["top"][2]["activation"] >= job["original"]["activation"]
+    assert (
+        job["top"][0]["activation"]
+        >= job["top"][1]["activation"]
+        >= job["top"][2]["activation"]
+        >= job["original"]["activation"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,7 +93,9 @@ def test_two_processes_equal_one(trainer_factory, tmp_path):
     """The vocabulary is split between processes and their scores merged: the same answer."""
     settings = dict(model="splade-tiny", change_word=3, layer_id=1, neuron_ids=[5, 77], top_k=6, batch_size=2048)
     one = search(trainer_factory, **settings)
-    trainer_factory(default_root_dir=str(tmp_path / "two"), devices=2, strategy="job_sharding_spawn").predict(TokenSearch(sentence=SENTENCE, **settings))
+    trainer_factory(default_root_dir=str(tmp_path / "two"), devices=2, strategy="job_sharding_spawn").predict(
+        TokenSearch(sentence=SENTENCE, **settings)
+    )
     sharded = read_results(tmp_path / "two", TokenSearch.result_format)
     assert sharded["trainer"]["world_size"] == 2
     two = sharded["jobs"]
