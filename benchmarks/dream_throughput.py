@@ -124,7 +124,8 @@ def main() -> None:
     torch.manual_seed(0)
     module = make_dream(args.jobs, args.steps)
     print(
-        f"minilm-l6, layer {LAYER}, {args.jobs} jobs x {args.steps} steps, {torch.get_num_threads()} threads, precision {args.precision}"
+        f"minilm-l6, layer {LAYER}, {args.jobs} jobs x {args.steps} steps, {torch.get_num_threads()} threads, "
+        f"precision {args.precision}"
     )
     framework(args.jobs, 3, args.precision)  # warm-up: first-call costs out of the measurement
     rate_a = sequential(module, args.steps, args.sequential_jobs)

@@ -108,7 +108,8 @@ def main() -> None:
     per_candidate = timed(lambda: sequential(sample)) / len(sample)
     sweep_a = per_candidate * vocab
     print(
-        f"(a) sequential full-model forwards: {per_candidate * 1e3:.2f} ms per candidate over {len(sample)} candidates -> {sweep_a:.1f} s for the vocabulary (scaled)"
+        f"(a) sequential full-model forwards: {per_candidate * 1e3:.2f} ms per candidate over {len(sample)} "
+        f"candidates -> {sweep_a:.1f} s for the vocabulary (scaled)"
     )
     sweep_b, sweep_bare = float("inf"), float("inf")
     for _ in range(args.repeats):  # interleaved, best of n: both see the same machine load

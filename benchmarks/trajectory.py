@@ -31,8 +31,8 @@ start = time.perf_counter()
 trainer.predict(module)
 seconds = time.perf_counter() - start
 stored = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
-print(json.dumps({"steps": steps, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "stored_mb": stored / 2**20}))
+peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"steps": steps, "seconds": seconds, "peak_rss_mb": peak_rss_mb, "stored_mb": stored / 2**20}))
 """
 
 
@@ -51,7 +51,8 @@ def main() -> None:
     short, long = (run(n) for n in args.steps)
     for row in (short, long):
         print(
-            f"steps={row['steps']:5d}  time={row['seconds']:7.2f} s  peak_rss={row['peak_rss_mb']:7.1f} MB  stored={row['stored_mb']:7.1f} MB"
+            f"steps={row['steps']:5d}  time={row['seconds']:7.2f} s  peak_rss={row['peak_rss_mb']:7.1f} MB  "
+            f"stored={row['stored_mb']:7.1f} MB"
         )
     print(f"memory_ratio_{long['steps']}_vs_{short['steps']}: {long['peak_rss_mb'] / short['peak_rss_mb']:.3f}")
     print(f"time_ratio_{long['steps']}_vs_{short['steps']}: {long['seconds'] / short['seconds']:.2f}")

@@ -41,7 +41,8 @@ def collect_results(results_dir: str | Path, skip_invalid: bool = False) -> list
     bad.sort()
     if bad and not skip_invalid:
         raise ConfigError(
-            f"{root}: subfolders that are not results of the same experiment: {'; '.join(bad)} (skip_invalid=true combines the rest)"
+            f"{root}: subfolders that are not results of the same experiment: {'; '.join(bad)} "
+            f"(skip_invalid=true combines the rest)"
         )
     if bad:
         print(f"skipped: {'; '.join(bad)}")

@@ -75,7 +75,8 @@ def concept_sentences(
         found = [s for s in sentences if patterns[i].search(s) and not patterns[1 - i].search(s)]
         if len(found) < min_per_concept:
             raise ConfigError(
-                f"corpus {corpus!r} has {len(found)} sentences of {min_words}..{max_words} words for concept {concept!r}:"
+                f"corpus {corpus!r} has {len(found)} sentences of {min_words}..{max_words} words for concept "
+                f"{concept!r}:"
                 f" need at least min_per_concept={min_per_concept}"
             )
         chosen.append(random.Random(seed).sample(found, min(max_per_concept, len(found))))

@@ -169,7 +169,8 @@ def build_cloze_probe(
             break
     if not lines:
         raise ConfigError(
-            f"corpus {corpus!r} gave no held-out sentence of {min_words}..{max_words} words with a {word_kind} word to mask"
+            f"corpus {corpus!r} gave no held-out sentence of {min_words}..{max_words} words with a {word_kind} "
+            f"word to mask"
         )
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -56,7 +56,8 @@ class AlbertIteration:
         config = model.config
         if config.num_hidden_groups != 1:
             raise ConfigError(
-                f"num_hidden_groups={config.num_hidden_groups}: only ALBERT with one shared layer group is an iterated map"
+                f"num_hidden_groups={config.num_hidden_groups}: "
+                "only ALBERT with one shared layer group is an iterated map"
             )
         base = model.base_model
         self.config = config

@@ -1,8 +1,8 @@
 """The hidden state after ``depth`` layers, whatever the architecture.
 
-BERT-like encoders run their first ``depth`` blocks; ALBERT (added by the iterated-system
-module) applies its shared layer ``depth`` times, which may exceed its trained depth. Readouts
-trained "at a depth" (MLM heads, sentence probes) call only this.
+BERT-like encoders run their first ``depth`` blocks; ALBERT applies its shared layer ``depth``
+times (``AlbertIteration``), which may exceed its trained depth. Readouts trained "at a depth"
+(MLM heads, sentence probes) call only this, and check their depth with ``check_depth``.
 """
 
 from __future__ import annotations
@@ -10,10 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from torch import Tensor
-from transformers import PreTrainedModel
+from transformers import PretrainedConfig, PreTrainedModel
 
+from lightning_dream.errors import check_range
 from lightning_dream.models.albert_iteration import AlbertIteration, is_albert
 from lightning_dream.models.readout import EncoderReadout
+
+#: ALBERT shares one layer, so every number of applications is defined; this only bounds a typo
+MAX_ITERATED_DEPTH = 10_000
+
+
+def check_depth(depth: int, config: PretrainedConfig, minimum: int = 1, name: str = "depth") -> int:
+    """A depth the model has: up to its blocks for BERT-like encoders, up to ``MAX_ITERATED_DEPTH``
+    for ALBERT (``minimum`` 0 allows the embedding output)."""
+    limit = MAX_ITERATED_DEPTH if config.model_type == "albert" else config.num_hidden_layers
+    return check_range(name, depth, minimum, limit)
 
 
 def hidden_at_depth(

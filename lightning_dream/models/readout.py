@@ -21,6 +21,17 @@ from lightning_dream.errors import ConfigError, check_range
 Reduction = Literal["mean", "norm"]
 
 
+def parse_layers(layers: list[int] | int | Literal["all"], num_layers: int, first: int = 0) -> list[int]:
+    """The one reading of a ``layers`` option: ``all`` is every block output 1..num_layers (the
+    embedding output, layer 0, only when named); an int or a list names layers in first..num_layers."""
+    if layers == "all":
+        return list(range(max(first, 1), num_layers + 1))
+    chosen = [layers] if isinstance(layers, int) else list(layers)
+    if not chosen:
+        raise ConfigError(f"layers is empty: give 'all' or a list of layers in {first}..{num_layers}")
+    return [check_range("layers", layer, first, num_layers) for layer in chosen]
+
+
 @dataclass(frozen=True)
 class ActivationTarget:
     """What is read out: a neuron at (layer, position), a word's vector, or a whole layer.

@@ -17,7 +17,10 @@ def attention(result: dict[str, Any]) -> list[Section]:
     sections = []
     for job in result["jobs"][:MAX_DETAILED_JOBS]:
         tokens, maps = need(job, "tokens", "attentions", where=f"job {job.get('job')}")
-        subtitle = f"{len(maps)} layers x {len(maps[0])} heads; line opacity = attention weight from a token (left) to a token (right)"
+        subtitle = (
+            f"{len(maps)} layers x {len(maps[0])} heads; line opacity = attention weight from a token "
+            f"(left) to a token (right)"
+        )
         sections.append(
             Section(
                 "attention",

@@ -24,7 +24,10 @@ def run_html(run: Run, anchor: str) -> str:
     if run.result is None:
         return head + html.note(html.Note(run.problem or "no results", "warning")) + "</div>"
     result = run.result
-    meta = f'<p class="meta">{escape(str(result.get("experiment", "?")))} · {escape(str(result.get("format")))} · {escape(describe(result))} · {escape(str(run.path))}</p>'
+    meta = (
+        f'<p class="meta">{escape(str(result.get("experiment", "?")))} · {escape(str(result.get("format")))} '
+        f"· {escape(describe(result))} · {escape(str(run.path))}</p>"
+    )
     return head + meta + "".join(html.section(s) for s in render_views(result)) + "</div>"
 
 
@@ -34,7 +37,8 @@ def index_html(runs: list[Run]) -> str:
         result = run.result or {}
         status = escape(run.problem) if run.problem else f"{len(result.get('jobs', []))} jobs"
         rows.append(
-            f'<tr class="index-row" data-ok="{int(run.problem is None)}"><td><a href="#run-{i}">{escape(run.name)}</a></td>'
+            f'<tr class="index-row" data-ok="{int(run.problem is None)}">'
+            f'<td><a href="#run-{i}">{escape(run.name)}</a></td>'
             f"<td>{escape(str(result.get('experiment', '—')))}</td><td>{escape(str(result.get('format', '—')))}</td>"
             f"<td>{escape(describe(result))}</td><td>{status}</td></tr>"
         )

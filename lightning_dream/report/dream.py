@@ -34,7 +34,10 @@ def overview(result: dict[str, Any]) -> list[Section]:
     rows = []
     for job in result["jobs"]:
         start, final = need(job, "start_tokens", "final_tokens", where=f"job {job.get('job')}")
-        note = f"{job.get('start_activation', float('nan')):.4g} → {job.get('final_activation', float('nan')):.4g} (best {job.get('best_activation', float('nan')):.4g})"
+        note = (
+            f"{job.get('start_activation', float('nan')):.4g} → "
+            f"{job.get('final_activation', float('nan')):.4g} (best {job.get('best_activation', float('nan')):.4g})"
+        )
         rows.append(
             TokenRow(job_name(job), compared(final, start, job, "plain", "changed"), note, {"job": job.get("job")})
         )
@@ -59,7 +62,8 @@ def sentence_rows(job: dict[str, Any], snapshots: list[dict[str, Any]]) -> list[
             rows.append(TokenRow("…", [Token(f"{skipped} snapshots skipped", "fixed")]))
             continue
         step, temperature, tokens = need(snap, "step", "temperature", "tokens", where=f"job {job['job']} snapshot")
-        note = f"soft {snap.get('soft_activation', float('nan')):.4g} · snapped {snap.get('snapped_activation', float('nan')):.4g}"
+        soft, snapped = snap.get("soft_activation", float("nan")), snap.get("snapped_activation", float("nan"))
+        note = f"soft {soft:.4g} · snapped {snapped:.4g}"
         rows.append(
             TokenRow(
                 f"step {step} · T {temperature:.3g}",
@@ -117,7 +121,10 @@ def dream_process(result: dict[str, Any]) -> list[Section]:
             ("changed", "fixed"),
         )
         title = f"Dream process — {job_name(job)}"
-        subtitle = f"{job.get('sentence', '')!r}: activation {job['start_activation']:.4g} before vs {job['final_activation']:.4g} after optimisation"
+        subtitle = (
+            f"{job.get('sentence', '')!r}: activation {job['start_activation']:.4g} before "
+            f"vs {job['final_activation']:.4g} after optimisation"
+        )
         rows = TokenRows("snapped sentence over iterations", sentence_rows(job, snapshots), ("changed", "fixed"))
         sections.append(Section("dream-process", title, [rows, curves, ends], subtitle))
     if len(result["jobs"]) > MAX_DETAILED_JOBS:
@@ -137,7 +144,10 @@ def annealing(result: dict[str, Any]) -> list[Section]:
         snapshots = [s for s in job.get("snapshots", []) if "softmax_top" in s]
         title = f"Annealing — {job_name(job)}"
         if not snapshots:
-            why = f"results of format {result.get('format')} keep no softmax top tokens per snapshot (re-run with this version to get them)"
+            why = (
+                f"results of format {result.get('format')} keep no softmax top tokens per snapshot "
+                "(re-run with this version to get them)"
+            )
             sections.append(Section("annealing", title, [Note(why, "warning")]))
             continue
         final = job.get("final_tokens", [])

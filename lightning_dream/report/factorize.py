@@ -36,7 +36,8 @@ def factorize(result: dict[str, Any]) -> list[Section]:
         layers = job.get("layers", [])
         subtitle = (
             f"NMF of the feed-forward neurons of blocks {layers} into {len(components)} components "
-            f"(relative error {job.get('relative_error', float('nan')):.3f}); highlight = the component's weight on each token"
+            f"(relative error {job.get('relative_error', float('nan')):.3f}); highlight = the component's "
+            f"weight on each token"
         )
         sections.append(
             Section(

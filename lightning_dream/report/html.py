@@ -115,7 +115,8 @@ def line_plot(block: LinePlot, width: int = 640, height: int = 260) -> str:
             parts.append(f'<text x="{xpos}" y="{sy(y) + 4:.1f}" class="tick" text-anchor="{anchor}">{fmt(y)}</text>')
         lx = width - 12 if side_right else 14
         parts.append(
-            f'<text x="{lx}" y="{(top + height - bottom) / 2}" class="label" transform="rotate(-90 {lx} {(top + height - bottom) / 2})">{escape(label)}</text>'
+            f'<text x="{lx}" y="{(top + height - bottom) / 2}" class="label" transform="rotate(-90 {lx} '
+            f'{(top + height - bottom) / 2})">{escape(label)}</text>'
         )
         for i, series in enumerate(block.series):
             if series.right != side_right:
@@ -153,10 +154,12 @@ def bar_panels(block: BarPanels) -> str:
             color = f";background:{block.color}" if block.color else ""
             bars = f'<div class="bar" style="width:{width:.1f}%{color}"></div>'
             if panel.second is not None:
-                bars += f'<div class="bar second" style="width:{max(0.0, panel.second[i] / second_scale) * 100:.1f}%"></div>'
+                second_width = max(0.0, panel.second[i] / second_scale) * 100
+                bars += f'<div class="bar second" style="width:{second_width:.1f}%"></div>'
             second = f'<td class="num">{fmt(panel.second[i])}</td>' if panel.second is not None else ""
             out.append(
-                f'<tr class="bar-row"><td><span class="{cls}">{escape(name)}</span></td><td class="bars">{bars}</td><td class="num">{fmt(value)}</td>{second}</tr>'
+                f'<tr class="bar-row"><td><span class="{cls}">{escape(name)}</span></td>'
+                f'<td class="bars">{bars}</td><td class="num">{fmt(value)}</td>{second}</tr>'
             )
         out.append("</table></div>")
     out.append("</div>")

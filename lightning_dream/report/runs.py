@@ -73,6 +73,7 @@ def find_runs(root: str | Path) -> list[Run]:
             runs.append(Run(root.resolve().name if name == "." else name, folder, problem=unfinished(folder)))
     if not runs:
         raise ConfigError(
-            f"{root} holds no {RESULTS_FILE} and no run folders: give a run folder (where the run printed 'results: ...') or a folder of runs"
+            f"{root} holds no {RESULTS_FILE} and no run folders: give a run folder (where the run printed "
+            f"'results: ...') or a folder of runs"
         )
     return runs

@@ -26,7 +26,8 @@ def token_search(result: dict[str, Any]) -> list[Section]:
     for job in result["jobs"][:MAX_DETAILED_JOBS]:
         top, original = need(job, "top", "original", where=f"job {job.get('job')}")
         caption = (
-            f"the original {original['token']!r} reads {original['activation']:.4g}, rank {job.get('original_rank', '?')} "
+            f"the original {original['token']!r} reads {original['activation']:.4g}, rank "
+            f"{job.get('original_rank', '?')} "
             f"of {job.get('tokens_searched', '?')} tokens"
         )
         panel = BarPanel(

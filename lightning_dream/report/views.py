@@ -77,7 +77,8 @@ def render_views(result: dict[str, Any]) -> list[Section]:
                 "Newer results",
                 [
                     Note(
-                        f"format {fmt!r} is newer than this report understands (up to /{newest}): some fields may not be shown",
+                        f"format {fmt!r} is newer than this report understands (up to /{newest}): some fields "
+                        f"may not be shown",
                         "warning",
                     )
                 ],

@@ -8,7 +8,7 @@ to TensorBoard. ``export_mlm_head`` stores the trained head (and any tuned top b
 the form in which ``minilm-l6-mlm`` ships inside the package.
 
 The encoder runs only through ``hidden_at_depth``, so ALBERT iterated past its trained depth
-works the same way once ``depth.py`` knows how to iterate it.
+works the same way as a BERT-like encoder cut at a block.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from transformers import AutoModelForMaskedLM, PreTrainedModel
 from transformers.utils import logging as hf_logging
 
 from lightning_dream.errors import ConfigError, check_positive, check_range
-from lightning_dream.models.depth import hidden_at_depth
+from lightning_dream.models.depth import check_depth, hidden_at_depth
 from lightning_dream.models.embedded_heads import save_tuned_blocks
 from lightning_dream.models.loading import load_config, resolve_model
 from lightning_dream.models.mlm_head import MLMHead
@@ -96,10 +96,7 @@ class MLMReadout(pl.LightningModule):
         self.save_hyperparameters()
         config = load_config(model)
         self.depth = config.num_hidden_layers if depth is None else depth
-        if config.model_type == "albert":  # one shared layer: every number of iterations is defined
-            check_range("depth", self.depth, 0, 10_000)
-        else:
-            check_range("depth", self.depth, 0, config.num_hidden_layers)
+        check_depth(self.depth, config, minimum=0)
         if train_top_blocks and config.model_type == "albert":
             raise ConfigError(
                 "train_top_blocks needs separate blocks: ALBERT shares one layer (use freeze_encoder: false)"

@@ -26,9 +26,9 @@ from torchmetrics.regression import PearsonCorrCoef, SpearmanCorrCoef
 from transformers import AutoModel
 
 from lightning_dream.data.sentence_tasks import PooledFeatureData, SentenceTaskData
-from lightning_dream.errors import ConfigError, check_positive, check_range
+from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.experiments.depth.sweep import check_depths, final_metrics, run_depth_sweep, trainer_for_depth
-from lightning_dream.models.depth import hidden_at_depth, hidden_by_depth
+from lightning_dream.models.depth import check_depth, hidden_at_depth, hidden_by_depth
 from lightning_dream.models.loading import load_config, load_encoder
 
 
@@ -83,7 +83,7 @@ class SentenceProbe(pl.LightningModule):
         self.save_hyperparameters()
         config = load_config(model)
         self.depth = config.num_hidden_layers if depth is None else depth
-        check_range("depth", self.depth, 1, 10_000 if config.model_type == "albert" else config.num_hidden_layers)
+        check_depth(self.depth, config)
         if num_labels < 1:
             raise ConfigError(f"num_labels={num_labels} must be >= 1 (1 = regression)")
         self.lr = lr if lr is not None else (1e-3 if fix_encoder else 1e-6)

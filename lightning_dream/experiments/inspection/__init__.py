@@ -1,1 +1,2 @@
-"""Experiments that read a frozen encoder over given texts (attention, factorisation) or fit a linear readout on it (CAV)."""
+"""Experiments that read a frozen encoder over given texts (attention, factorisation) or fit a
+linear readout on it (CAV)."""

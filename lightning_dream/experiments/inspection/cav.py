@@ -21,8 +21,9 @@ from torchmetrics.classification import BinaryAccuracy
 
 from lightning_dream.callbacks.results import run_dir
 from lightning_dream.data.concepts import ConceptData
-from lightning_dream.errors import ConfigError, check_positive, check_range
+from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.models.loading import load_config
+from lightning_dream.models.readout import parse_layers
 from lightning_dream.results import read_results, write_json_atomic
 
 CAV_FORMAT = "lightning_dream.cav/1"
@@ -41,7 +42,7 @@ class CAV(pl.LightningModule):
         """
         Args:
             model: the encoder; must be the data module's model.
-            layers: ``all`` (0..N) or the layers to train a readout at.
+            layers: ``all`` (every block output 1..N) or the layers to train a readout at (0 = embeddings).
             lr: Adam learning rate of the readouts.
             weight_decay: L2 penalty on the readout weights.
             cav_file: also write the CAV file here (it is always written into the run folder).
@@ -50,16 +51,7 @@ class CAV(pl.LightningModule):
         self.save_hyperparameters()
         check_positive("lr", lr)
         config = load_config(model)
-        chosen = (
-            list(range(config.num_hidden_layers + 1))
-            if layers == "all"
-            else [layers]
-            if isinstance(layers, int)
-            else list(layers)
-        )
-        if not chosen:
-            raise ConfigError(f"layers is empty: give 'all' or layers in 0..{config.num_hidden_layers}")
-        self.layers = [check_range("layers", layer, 0, config.num_hidden_layers) for layer in chosen]
+        self.layers = parse_layers(layers, config.num_hidden_layers)
         hidden = config.hidden_size
         self.weight = nn.Parameter(torch.zeros(len(self.layers), hidden))
         self.bias = nn.Parameter(torch.zeros(len(self.layers)))

@@ -16,6 +16,7 @@ from sklearn.decomposition import NMF
 
 from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.inspection.base import InspectExperiment
+from lightning_dream.models.readout import parse_layers
 
 TEXT = (
     "The old lighthouse keeper climbed the stairs every evening. He lit the lamp, wrote the weather"
@@ -51,13 +52,7 @@ class FactorizeActivations(InspectExperiment):
         """
         super().__init__(sentences=sentences, **kwargs)
         blocks = self.config.num_hidden_layers
-        self.layers = (
-            list(range(1, blocks + 1)) if layers == "all" else [layers] if isinstance(layers, int) else list(layers)
-        )
-        if not self.layers:
-            raise ConfigError(f"layers is empty: give 'all' or blocks in 1..{blocks}")
-        for layer in self.layers:
-            check_range("layers", layer, 1, blocks)
+        self.layers = parse_layers(layers, blocks, first=1)  # layer 0 (the embeddings) has no feed-forward neurons
         check_range("n_components", n_components, 1, 64)
         shortest = min(len(ids) for ids in self.input_ids) - (2 if skip_special else 0)
         if n_components > shortest:

@@ -52,7 +52,8 @@ class FillMask(MaskedLMPrediction):
         positions = [i for i, t in enumerate(ids) if t == mask_id]
         if not positions:
             raise ConfigError(
-                f"sentence {sentence!r} has no {self.tokenizer.mask_token}: add one or set mask_word (a token position, [CLS] = 0)"
+                f"sentence {sentence!r} has no {self.tokenizer.mask_token}: add one or set mask_word (a token "
+                f"position, [CLS] = 0)"
             )
         return ids, positions, [None] * len(positions)
 

@@ -89,7 +89,8 @@ class DreamMLM(SoftInputExperiment):
         start, end = change_span(ids, start, end)
         if start <= mask <= end:
             raise ConfigError(
-                f"start_change..end_change = {start}..{end} covers the [MASK] at position {mask}: change only other words"
+                f"start_change..end_change = {start}..{end} covers the [MASK] at position {mask}: change only "
+                f"other words"
             )
         return start, end
 

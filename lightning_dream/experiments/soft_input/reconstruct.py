@@ -25,20 +25,8 @@ from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.inspection.cav import load_cav
 from lightning_dream.experiments.soft_input.base import SoftInputExperiment
 from lightning_dream.experiments.soft_input.jobs import Job, batch_jobs, token_recovery
-from lightning_dream.models.readout import ActivationTarget
+from lightning_dream.models.readout import ActivationTarget, parse_layers
 from lightning_dream.models.soft_tokens import Init
-
-
-def parse_layers(layers: list[int] | int | Literal["all"], num_layers: int) -> list[int]:
-    """``all`` is every block output 1..num_layers; a list may also name 0 (the embeddings)."""
-    if layers == "all":
-        return list(range(1, num_layers + 1))
-    chosen = [layers] if isinstance(layers, int) else list(layers)
-    if not chosen:
-        raise ConfigError(f"layers is empty: give 'all' or a list of layers in 0..{num_layers}")
-    for layer in chosen:
-        check_range("layers", layer, 0, num_layers)
-    return chosen
 
 
 class Reconstruct(SoftInputExperiment):

@@ -1,1 +1,2 @@
-"""Experiments that put other tokens (or sentences) in and read a target: token search, similar embeddings, corpus search."""
+"""Experiments that put other tokens (or sentences) in and read a target: token search, similar
+embeddings, corpus search."""
