@@ -37,6 +37,17 @@ def extra_command(name: str) -> Callable:
     return getattr(importlib.import_module(module), function)
 
 
+#: the Trainer settings every config shares; a config writes only what differs (``default_root_dir``,
+#: callbacks, a longer schedule). ``accelerator: auto`` takes a GPU where there is one; ``devices: 1``
+#: keeps one process (``--trainer.devices N --trainer.strategy job_sharding`` shards jobs on purpose).
+TRAINER_DEFAULTS: dict[str, object] = {
+    "accelerator": "auto",
+    "devices": 1,
+    "max_epochs": 1,
+    "log_every_n_steps": 10,
+    "enable_model_summary": False,
+}
+
 #: short spellings of the extra commands' options (``report RUN_DIR -o out.html``)
 SHORT_OPTIONS: dict[str, str] = {"-o": "--output"}
 
@@ -67,6 +78,7 @@ def lightning_cli(args: list[str] | None = None, run: bool = True) -> LightningC
         pl.LightningModule,
         None,  # any LightningDataModule, optional: input-optimising experiments bring their own steps
         subclass_mode_model=True,
+        trainer_defaults=dict(TRAINER_DEFAULTS),
         save_config_kwargs={"overwrite": True},
         args=args,
         run=run,

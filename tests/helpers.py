@@ -1,6 +1,12 @@
-"""Helpers shared by the tests: short real-model runs through a Trainer."""
+"""Helpers shared by the tests: short real-model runs through a Trainer, the command line in-process."""
 
 from __future__ import annotations
+
+import io
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from unittest import mock
 
 import pytorch_lightning as pl
 
@@ -26,3 +32,24 @@ def quick_predict(module: pl.LightningModule, root, **overrides) -> pl.Trainer:
     trainer = quick_trainer(root, **overrides)
     trainer.predict(module)
     return trainer
+
+
+@dataclass
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str) -> CliRun:
+    """``lightning-dream ARGS`` in this process (the console script on PATH may belong to another checkout)."""
+    from lightning_dream.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err), mock.patch.object(sys, "argv", ["lightning-dream"]):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    return CliRun(code, out.getvalue(), err.getvalue())
