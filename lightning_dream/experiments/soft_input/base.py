@@ -25,6 +25,7 @@ from lightning_dream.models.loading import load_config, load_encoder, load_token
 from lightning_dream.models.readout import ActivationTarget, EncoderReadout
 from lightning_dream.models.schedules import TemperatureSchedule
 from lightning_dream.models.soft_tokens import Init, SoftTokens
+from lightning_dream.results import SOFT_INPUT_FORMAT, ResultSource
 from lightning_dream.strategies import shard
 from lightning_dream.tokenization import tokenize_sentence
 
@@ -41,9 +42,8 @@ class StepRecord:
     snapped: Tensor
 
 
-class SoftInputExperiment(pl.LightningModule):
-    #: /2: snapshots carry ``softmax_top`` (the annealing view's top tokens per changeable position)
-    result_format: ClassVar[str] = "lightning_dream.soft_input/2"
+class SoftInputExperiment(pl.LightningModule, ResultSource):
+    result_format: ClassVar[str] = SOFT_INPUT_FORMAT
     #: how many of the softmax's top tokens each snapshot keeps per changeable position
     snapshot_top_k: ClassVar[int] = 8
 
@@ -184,16 +184,10 @@ class SoftInputExperiment(pl.LightningModule):
     def train_dataloader(self) -> DataLoader:
         return step_loader(self.num_iterations)
 
-    def result_writer(self) -> Callback:
-        """The callback that writes results.json (Reconstruct adds per-layer summaries)."""
-        from lightning_dream.callbacks import ResultWriter
-
-        return ResultWriter()
-
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import FigureLogger, StepLogger
+        from lightning_dream.callbacks import FigureLogger, ResultWriter, StepLogger
 
-        return [StepLogger(), self.result_writer(), FigureLogger()]
+        return [StepLogger(), ResultWriter(), FigureLogger()]
 
     # -- the loop ----------------------------------------------------------------------------
     def evaluate(self, step: int, temperature: float) -> tuple[Tensor, Tensor, Tensor]:
@@ -328,6 +322,6 @@ class SoftInputExperiment(pl.LightningModule):
             "snapshots": snapshots,
         }
 
-    def job_results(self) -> list[dict[str, Any]]:
+    def job_results(self) -> dict[int, dict[str, Any]]:
         final, value = self.final_snapped()
-        return [self.job_result(row, job, final, value) for row, job in enumerate(self.local_jobs)]
+        return {job.index: self.job_result(row, job, final, value) for row, job in enumerate(self.local_jobs)}

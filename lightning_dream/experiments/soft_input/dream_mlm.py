@@ -13,6 +13,7 @@ from lightning_dream.experiments.soft_input.base import SoftInputExperiment
 from lightning_dream.experiments.soft_input.jobs import Job, change_span
 from lightning_dream.models.loading import load_masked_lm
 from lightning_dream.models.readout import ActivationTarget
+from lightning_dream.results import DREAM_MLM_FORMAT
 from lightning_dream.tokenization import tokenize_sentence
 
 
@@ -27,7 +28,7 @@ def mlm_head(model: PreTrainedModel) -> nn.Module:
 
 
 class DreamMLM(SoftInputExperiment):
-    result_format = "lightning_dream.dream_mlm/1"
+    result_format = DREAM_MLM_FORMAT
 
     def __init__(
         self,

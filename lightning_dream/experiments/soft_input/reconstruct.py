@@ -14,10 +14,8 @@ import random
 from typing import Any, Literal
 
 import torch
-from pytorch_lightning.callbacks import Callback
 from torch import Tensor
 
-from lightning_dream.callbacks.results import SummaryResultWriter
 from lightning_dream.data.activations import load_activation
 from lightning_dream.data.concepts import CHANGE_MARKS, classify_change
 from lightning_dream.data.corpus import load_sentences
@@ -27,6 +25,8 @@ from lightning_dream.experiments.soft_input.base import SoftInputExperiment
 from lightning_dream.experiments.soft_input.jobs import Job, batch_jobs, token_recovery
 from lightning_dream.models.readout import ActivationTarget
 from lightning_dream.models.soft_tokens import Init
+from lightning_dream.results import RECONSTRUCT_CHANGED_FORMAT, RECONSTRUCT_FORMAT, RECONSTRUCT_SHIFTED_FORMAT
+from lightning_dream.summaries import summarise, summary_line
 
 
 def parse_layers(layers: list[int] | int | Literal["all"], num_layers: int) -> list[int]:
@@ -42,7 +42,8 @@ def parse_layers(layers: list[int] | int | Literal["all"], num_layers: int) -> l
 
 
 class Reconstruct(SoftInputExperiment):
-    result_format = "lightning_dream.reconstruct/1"
+    result_format = RECONSTRUCT_FORMAT
+    #: the summary groups jobs by these fields
     summary_keys: tuple[str, ...] = ("layer_id",)
 
     def __init__(
@@ -155,8 +156,18 @@ class Reconstruct(SoftInputExperiment):
         return self.negative_distance(hidden, rows)
 
     # -- results -----------------------------------------------------------------------------
-    def result_writer(self) -> Callback:
-        return SummaryResultWriter()
+    def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """Mean token recovery and distance per ``summary_keys`` group (layer, magnitude)."""
+        return {"summary": summarise(rows, self.summary_keys)}
+
+    def result_lines(self, payload: dict[str, Any]) -> list[str]:
+        """The summary, and for shifted runs each job's marked tokens (``+`` toward the concept, ``~`` other)."""
+        lines = [summary_line(row) for row in payload["summary"]]
+        for job in payload["jobs"]:
+            if "marked_tokens" in job:
+                where = f"job {job['job']} layer {job['layer_id']} magnitude {job['magnitude']}"
+                lines.append(f"{where}: {' '.join(job['marked_tokens'])}")
+        return lines
 
     def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> dict[str, Any]:
         result = super().job_result(row, job, final, final_value)
@@ -175,7 +186,7 @@ class ReconstructChanged(Reconstruct):
     """Reconstruct a target whose vector at ``change_position`` was swapped for an exported one
     (e.g. the "he" of "he was playing baseball ..." put into "she was playing baseball ...")."""
 
-    result_format = "lightning_dream.reconstruct_changed/1"
+    result_format = RECONSTRUCT_CHANGED_FORMAT
 
     def __init__(self, change_activation_file: str, change_position: int = 1, **kwargs: Any):
         """
@@ -213,7 +224,7 @@ class ReconstructShifted(Reconstruct):
     original study. Every job's result states the concept its magnitude moves toward.
     """
 
-    result_format = "lightning_dream.reconstruct_shifted/1"
+    result_format = RECONSTRUCT_SHIFTED_FORMAT
     summary_keys = ("layer_id", "magnitude")
 
     def __init__(
