@@ -1,10 +1,37 @@
-"""Result files: versioned JSON written atomically, read back with a clear error."""
+"""Result files: versioned JSON written atomically, read back with a clear error.
+
+Every result file names its ``format``, ``lightning_dream.<kind>/<version>``; every format string
+of the project is one of the constants below, and experiments reference them (``result_format``).
+A run's ``results.json`` is written by ``callbacks.results.ResultWriter`` alone: a header built
+here (``result_header``: ``format``, ``experiment``, ``config``, ``trainer``), then the
+experiment's run-level fields, then its rows (``jobs`` or ``rows``), one per job or item, in index
+order.
+
+The contracts a format keeps:
+
+- **Versions.** A new *optional* field keeps the format's version (readers ignore what they do not
+  know, and a report shows older files with a note where a field is missing). A renamed or
+  removed field, or a field whose meaning or unit changes, bumps the version (``/1`` -> ``/2``);
+  say in a comment beside the constant what the new version changed.
+- **Undefined values.** A value that is legitimately undefined (the Lyapunov exponent of a run
+  with no complete window, the distance between inputs when there is one input, a correlation of
+  constant predictions) is written as ``null`` with the reason beside it under the same name plus
+  ``_undefined``: ``"x": null, "x_undefined": "constant predictions"``. Never NaN or Infinity.
+- **Strict JSON.** Result files are strict JSON (RFC 8259), readable by any parser, a browser's
+  included. ``write_json_atomic`` enforces it: it serialises with ``allow_nan=False``; if a payload
+  still holds a non-finite float (an experiment that did not say why), that value is written as
+  ``null`` with a generic ``<name>_undefined`` reason (``"not a finite number (nan)"``; for a list,
+  how many of its values were not), a reason the experiment gave itself is kept, and a warning
+  names the file. So a long run never loses its results to one NaN, and no file holds ``NaN``.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +39,132 @@ from lightning_dream.errors import ConfigError
 
 RESULTS_FILE = "results.json"
 
-#: files that are not one run's results.json
+# -- run results (results.json), by experiment family ------------------------------------------
+#: /2: snapshots carry ``softmax_top`` (the annealing view's top tokens per changeable position)
+SOFT_INPUT_FORMAT = "lightning_dream.soft_input/2"
+DREAM_FORMAT = "lightning_dream.dream/2"  # /2: as SOFT_INPUT_FORMAT
+DREAM_MLM_FORMAT = "lightning_dream.dream_mlm/1"
+RECONSTRUCT_FORMAT = "lightning_dream.reconstruct/1"
+RECONSTRUCT_CHANGED_FORMAT = "lightning_dream.reconstruct_changed/1"
+RECONSTRUCT_SHIFTED_FORMAT = "lightning_dream.reconstruct_shifted/1"
+
+FILL_MASK_FORMAT = "lightning_dream.fill_mask/1"
+KNOWLEDGE_PROBE_FORMAT = "lightning_dream.knowledge_probe/1"
+MLM_SAMPLING_FORMAT = "lightning_dream.mlm_sampling/1"
+
+TOKEN_SEARCH_FORMAT = "lightning_dream.token_search/1"
+SIMILAR_EMBEDDINGS_FORMAT = "lightning_dream.similar_embeddings/1"
+CORPUS_SEARCH_FORMAT = "lightning_dream.corpus_search/1"
+
+INSPECT_FORMAT = "lightning_dream.inspect/1"
+ATTENTION_FORMAT = "lightning_dream.attention/1"
+FACTORIZE_FORMAT = "lightning_dream.factorize/1"
+
+ALBERT_TRAJECTORY_FORMAT = "lightning_dream.albert_trajectory/1"
+ALBERT_LYAPUNOV_FORMAT = "lightning_dream.albert_lyapunov/1"
+
+# -- other files -------------------------------------------------------------------------------
+#: ``cav.json``: a unit vector per layer (written by the CAV run's ResultWriter, read by ``load_cav``)
+CAV_FORMAT = "lightning_dream.cav/1"
+#: a trajectory folder's ``meta.json`` (``data/trajectories.py``)
+TRAJECTORY_FORMAT = "lightning_dream.trajectory/1"
+#: a depth sweep's ``sweep.json`` and each finished depth's ``rows/depth_XXXX.json``
+DEPTH_SWEEP_FORMAT = "lightning_dream.depth_sweep/1"
+DEPTH_SWEEP_ROW_FORMAT = "lightning_dream.depth_sweep_row/1"
+#: one word's vector at every layer (``export_activation``)
 ACTIVATION_FORMAT = "lightning_dream.activation/1"
+#: runs fused by layer or magnitude (``combine-layers`` / ``combine-magnitudes``)
 COMBINED_FORMAT = "lightning_dream.combined/1"
 
 
+class ResultSource:
+    """What a LightningModule offers ``ResultWriter`` (mixed into every experiment's base).
+
+    ``job_results`` is called on every rank (it may gather itself); the rest run on rank 0 only,
+    after the gather, so they see every row and must not start collective calls.
+    """
+
+    #: the file's ``format``: one of the constants above
+    result_format: str = ""
+    #: the key the rows are written under; None: the run has no rows, only run-level fields
+    result_rows: str | None = "jobs"
+
+    def job_results(self) -> dict[int, dict[str, Any]]:
+        """This rank's rows by job (or item) index; every index on exactly one rank."""
+        return {}
+
+    def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """Run-level fields computed from all rows (in index order), written before them."""
+        return {}
+
+    def result_lines(self, payload: dict[str, Any]) -> list[str]:
+        """Lines to print (and log as TensorBoard text) once the file is written."""
+        return []
+
+
+def result_header(module: Any, trainer: Any) -> dict[str, Any]:
+    """The fields every run's result file starts with: what ran, with which settings, on what."""
+    return {
+        "format": module.result_format,
+        "experiment": type(module).__name__,
+        "config": dict(module.hparams),
+        "trainer": {
+            "world_size": trainer.world_size,
+            "precision": str(trainer.precision),
+            "global_step": trainer.global_step,
+        },
+    }
+
+
+def merge_rows(parts: list[dict[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every rank's rows as one list in index order; an index held by two ranks is an error."""
+    merged: dict[int, dict[str, Any]] = {}
+    for part in parts:
+        for index, row in part.items():
+            if index in merged:
+                raise RuntimeError(f"row {index} was produced by two processes: the jobs were not sharded")
+            merged[index] = row
+    return [merged[index] for index in sorted(merged)]
+
+
+def _finite(value: Any) -> tuple[Any, str | None, int]:
+    """(value with non-finite floats as None, why if it held any, how many were replaced)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None, f"not a finite number ({value})", 1
+    if isinstance(value, dict):
+        clean, count = finite_payload(value)
+        return clean, None, count
+    if isinstance(value, (list, tuple)):
+        parts = [_finite(item) for item in value]
+        count = sum(part[2] for part in parts if part[1])  # entries of dicts inside carry their own reason
+        why = f"{count} non-finite value(s) written as null" if count else None
+        return [part[0] for part in parts], why, sum(part[2] for part in parts)
+    return value, None, 0
+
+
+def finite_payload(payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """``payload`` with every NaN/Infinity as ``null`` and a ``<key>_undefined`` reason beside the
+    entry that held it (an experiment's own reason is kept); and how many values were replaced."""
+    clean: dict[str, Any] = {}
+    replaced = 0
+    for key, value in payload.items():
+        clean[key], why, count = _finite(value)
+        replaced += count
+        if why and f"{key}_undefined" not in payload:
+            clean[f"{key}_undefined"] = why
+    return clean, replaced
+
+
 def write_json_atomic(path: str | Path, payload: Any) -> Path:
-    """Write to a temporary file beside ``path`` and rename it over: readers never see half a file."""
-    return write_text_atomic(path, json.dumps(payload, indent=1))
+    """Write to a temporary file beside ``path`` and rename it over: readers never see half a file.
+    Strict JSON: non-finite floats become ``null`` with a reason (see the module docstring)."""
+    try:
+        text = json.dumps(payload, indent=1, allow_nan=False)
+    except ValueError:  # a NaN or Infinity somewhere (or a cycle, which fails again below)
+        clean, _, replaced = _finite(payload)
+        text = json.dumps(clean, indent=1, allow_nan=False)
+        warnings.warn(f"{path}: {replaced} non-finite value(s) written as null with a reason", stacklevel=2)
+    return write_text_atomic(path, text)
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

@@ -1,17 +1,20 @@
-"""Write one results.json per run, gathered from every rank, atomically, by rank 0."""
+"""The one result path: every experiment's results.json, gathered from every rank, written by rank 0.
+
+The module side is ``results.ResultSource``: ``job_results()`` on every rank (this rank's rows by
+job or item index), then on rank 0 ``result_fields(rows)`` (run-level fields from all rows, e.g.
+P@k over every fact or a per-layer summary) and ``result_lines(payload)`` (what to print).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from lightning_dream.results import RESULTS_FILE, write_json_atomic
+from lightning_dream.results import RESULTS_FILE, merge_rows, result_header, write_json_atomic
 from lightning_dream.strategies import gather_to_rank_zero
-from lightning_dream.summaries import summarise, summary_line
 
 
 def run_dir(trainer: pl.Trainer) -> Path:
@@ -21,51 +24,40 @@ def run_dir(trainer: pl.Trainer) -> Path:
 
 
 class ResultWriter(Callback):
-    """Calls ``pl_module.job_results()`` on every rank and writes them, sorted by job, with the
-    experiment's ``result_format`` and resolved hyper-parameters."""
+    """At the end of fitting or predicting: the header (``results.result_header``), the module's
+    run-level fields, then its rows in index order, atomically, as strict JSON."""
 
-    def __init__(self, filename: str = RESULTS_FILE):
+    def __init__(self, filename: str = RESULTS_FILE, copy_to: str | Path | None = None):
+        """
+        Args:
+            filename: the file inside the run folder.
+            copy_to: also write the same file here (e.g. a CAV's ``cav_file``).
+        """
         self.filename = filename
-
-    def payload(self, trainer: pl.Trainer, pl_module: pl.LightningModule, jobs: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "format": pl_module.result_format,
-            "experiment": type(pl_module).__name__,
-            "config": dict(pl_module.hparams),
-            "trainer": {
-                "world_size": trainer.world_size,
-                "precision": str(trainer.precision),
-                "global_step": trainer.global_step,
-            },
-            "jobs": sorted(jobs, key=lambda job: job["job"]),
-        }
+        self.copy_to = copy_to
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        gathered = gather_to_rank_zero(pl_module.job_results())
-        directory = run_dir(trainer)  # a collective call: every rank asks
-        if trainer.is_global_zero:
-            jobs = [job for rank_jobs in gathered for job in rank_jobs]
-            path = write_json_atomic(directory / self.filename, self.payload(trainer, pl_module, jobs))
-            pl_module.print(f"results: {path}")
+        self.write(trainer, pl_module)
 
     def on_predict_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Experiments that only read the model (attention, factorisation) write the same way."""
-        self.on_train_end(trainer, pl_module)
+        self.write(trainer, pl_module)
 
-
-class SummaryResultWriter(ResultWriter):
-    """results.json plus a ``summary`` per ``pl_module.summary_keys`` group; prints the summary
-    and, for shifted runs, each job's marked tokens (``+`` toward the concept, ``~`` other)."""
-
-    def payload(self, trainer: pl.Trainer, pl_module: pl.LightningModule, jobs: list[dict[str, Any]]) -> dict[str, Any]:
-        payload = super().payload(trainer, pl_module, jobs)
-        payload["summary"] = summarise(payload["jobs"], pl_module.summary_keys)
-        for row in payload["summary"]:
-            pl_module.print(summary_line(row))
-        for job in payload["jobs"]:
-            if "marked_tokens" in job:
-                line = f"job {job['job']} layer {job['layer_id']} magnitude {job['magnitude']}: {' '.join(job['marked_tokens'])}"
-                pl_module.print(line)
-                if isinstance(trainer.logger, TensorBoardLogger):
-                    trainer.logger.experiment.add_text(f"job_{job['job']:03d}/marked_tokens", line, trainer.global_step)
-        return payload
+    def write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> list[Path]:
+        """Every rank calls it (gather and run folder are collective); rank 0 writes. Returns the paths."""
+        gathered = gather_to_rank_zero(pl_module.job_results())
+        directory = run_dir(trainer)
+        if not trainer.is_global_zero:
+            return []
+        rows = merge_rows(gathered)
+        payload = {**result_header(pl_module, trainer), **pl_module.result_fields(rows)}
+        if pl_module.result_rows is not None:
+            payload[pl_module.result_rows] = rows
+        paths = [write_json_atomic(path, payload) for path in filter(None, (directory / self.filename, self.copy_to))]
+        for path in paths:
+            pl_module.print(f"results: {path}")
+        lines = pl_module.result_lines(payload)
+        for line in lines:
+            pl_module.print(line)
+        if lines and isinstance(trainer.logger, TensorBoardLogger):
+            trainer.logger.experiment.add_text("results", "  \n".join(lines), trainer.global_step)
+        return paths

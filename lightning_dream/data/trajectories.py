@@ -18,9 +18,8 @@ import torch
 from torch import Tensor
 
 from lightning_dream.errors import ConfigError
-from lightning_dream.results import read_results, write_json_atomic
+from lightning_dream.results import TRAJECTORY_FORMAT, read_results, write_json_atomic
 
-TRAJECTORY_FORMAT = "lightning_dream.trajectory/1"
 META_FILE = "meta.json"
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from lightning_dream.report.blocks import LinePlot, Note, Section, Series
 from lightning_dream.report.common import need
 
+NAN = float("nan")
+
 #: (field of each ``sync`` row, y label, what it says)
 SYNC_CURVES = (
     ("sentence_distance", "mean distance", "distance between the inputs' trajectories"),
@@ -19,12 +21,24 @@ SYNC_CURVES = (
 
 
 def per_input_series(rows: list[dict[str, Any]], field: str, inputs: int) -> list[Series]:
+    """The field's curve over steps (its mean over inputs and the first inputs' own, when it is
+    per input); an undefined value (``null``) is a gap."""
     steps = [r["step"] for r in rows]
     values = [r[field] for r in rows]
     if not isinstance(values[0], list):
-        return [Series(field.replace("_", " "), steps, values)]
+        return [Series(field.replace("_", " "), steps, [NAN if v is None else v for v in values])]
     series = [Series("mean over inputs", steps, [mean(v) for v in values])]
     return series + [Series(f"input {i}", steps, [v[i] for v in values]) for i in range(min(inputs, len(values[0])))]
+
+
+def running_mean(values: list[float]) -> list[float]:
+    """Mean of the first i values, for every i: the estimate of the maximal Lyapunov exponent after
+    each window (its last value is the run's ``maximal_exponent``)."""
+    out, total = [], 0.0
+    for i, value in enumerate(values):
+        total += value
+        out.append(total / (i + 1))
+    return out
 
 
 def trajectory(result: dict[str, Any]) -> list[Section]:
@@ -49,13 +63,15 @@ def trajectory(result: dict[str, Any]) -> list[Section]:
 def lyapunov(result: dict[str, Any]) -> list[Section]:
     (local,) = need(result, "local_exponents", where="results")
     series = per_input_series(local, "per_input", 4)
-    running, total = [], 0.0
-    for i, row in enumerate(local):
-        total += mean(row["per_input"])
-        running.append(total / (i + 1))
+    running = running_mean([mean(row["per_input"]) for row in local])
     series.insert(1, Series("running mean", [r["step"] for r in local], running))
     blocks = [LinePlot("local Lyapunov exponent vs step", "step", "local exponent (per step)", series)]
-    text = f"maximal Lyapunov exponent {result.get('maximal_exponent', float('nan')):.4g} per step"
+    maximal = result.get("maximal_exponent")
+    text = (
+        f"maximal Lyapunov exponent {maximal:.4g} per step"
+        if maximal is not None
+        else f"maximal Lyapunov exponent undefined: {result.get('maximal_exponent_undefined', 'not in the results')}"
+    )
     if result.get("spectrum"):
         text += "; leading exponents per input: " + "; ".join(
             ", ".join(f"{v:.3g}" for v in row) for row in result["spectrum"]

@@ -3,7 +3,8 @@
 A sweep trains a fresh readout at every depth of a list (MLM head, sentence probe). Depths are
 independent jobs, so ``devices`` worker processes each take their ``shard`` of the list (like
 Dream's jobs). Every finished depth writes its row at once (``rows/depth_XXXX.json``, atomic), so
-a stopped sweep resumes where it was; the rows end as ``sweep.json``, ``sweep.csv`` and a plot.
+a stopped sweep resumes where it was; the rows end as ``sweep.json``, ``sweep.csv`` and
+``sweep.png`` (the report's plot of the sweep's main metric, drawn by ``report/mpl.py``).
 
     lightning-dream mlm-depth-sweep --config configs/mlm_depth_sweep.yaml
 """
@@ -22,11 +23,9 @@ import torch
 
 from lightning_dream.data.masked_lm import MaskedTextData
 from lightning_dream.errors import ConfigError
-from lightning_dream.results import read_results, write_json_atomic
+from lightning_dream.results import DEPTH_SWEEP_FORMAT, DEPTH_SWEEP_ROW_FORMAT, read_results, write_json_atomic
 from lightning_dream.strategies import shard
 
-SWEEP_FORMAT = "lightning_dream.depth_sweep/1"
-ROW_FORMAT = "lightning_dream.depth_sweep_row/1"
 TrainOne = Callable[[int, Path], dict[str, Any]]
 
 
@@ -71,7 +70,7 @@ def _run_shard(rank: int, depths: list[int], train_one: TrainOne, output: Path, 
             continue  # finished in an earlier, interrupted run
         pl.seed_everything(0, verbose=False)
         row = {"depth": depth, **train_one(depth, output / f"depth_{depth:04d}")}
-        write_json_atomic(row_path, {"format": ROW_FORMAT, **row})
+        write_json_atomic(row_path, {"format": DEPTH_SWEEP_ROW_FORMAT, **row})
 
 
 def run_depth_sweep(
@@ -91,11 +90,12 @@ def run_depth_sweep(
         )
     rows = []
     for d in sorted(depths):
-        row = read_results(out / "rows" / f"depth_{d:04d}.json", ROW_FORMAT)
+        row = read_results(out / "rows" / f"depth_{d:04d}.json", DEPTH_SWEEP_ROW_FORMAT)
         rows.append({k: v for k, v in row.items() if k != "format"})
-    write_json_atomic(out / "sweep.json", {"format": SWEEP_FORMAT, "config": config, "rows": rows})
+    sweep = {"format": DEPTH_SWEEP_FORMAT, "config": config, "rows": rows}
+    write_json_atomic(out / "sweep.json", sweep)
     _write_csv(out / "sweep.csv", rows)
-    _plot(out / "sweep.png", rows, plot_metric, config)
+    _plot(out / "sweep.png", sweep, plot_metric)
     print(f"sweep: {out / 'sweep.csv'}")
     return rows
 
@@ -110,21 +110,18 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
-def _plot(path: Path, rows: list[dict[str, Any]], metric: str, config: dict[str, Any]) -> None:
-    import matplotlib
+def _plot(path: Path, sweep: dict[str, Any], metric: str) -> None:
+    """The report's plot of ``metric`` vs depth (``report.dynamics.depth_sweep``), as a PNG."""
+    from lightning_dream.report.dynamics import depth_sweep
+    from lightning_dream.report.mpl import figure, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot([r["depth"] for r in rows], [r.get(metric, float("nan")) for r in rows], marker="o")
-    ax.set_xlabel("depth (applications of the layer / blocks)")
-    ax.set_ylabel(metric)
-    ax.set_title(f"{config.get('model', '')} {config.get('task', '')}".strip(), fontsize=10)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
+    blocks = [block for section in depth_sweep(sweep) for block in section.blocks]
+    chosen = [block for block in blocks if getattr(block, "title", "") == f"{metric} vs depth"]
+    fig = figure(chosen[0] if chosen else blocks[0])
+    if fig is None:  # no row has a validation metric: the report has only a note to show
+        return
     fig.savefig(path, dpi=120)
-    plt.close(fig)
+    pyplot().close(fig)
 
 
 def _train_mlm_readout(

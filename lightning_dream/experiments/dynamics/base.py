@@ -2,7 +2,8 @@
 
 Both experiments run the shared layer in chunks of steps (one predict batch per chunk), so a
 run of 10,000 steps holds one chunk at a time. Per step (or per Benettin window) they log the
-synchronisation and dimension curves to TensorBoard and write them to ``results.json``.
+synchronisation and dimension curves to TensorBoard; ``ResultWriter`` writes them to
+``results.json`` and ``FigureLogger`` draws the report's views of them as TensorBoard images.
 
     lightning-dream predict --config configs/trajectory.yaml
     lightning-dream predict --config configs/lyapunov.yaml
@@ -11,15 +12,14 @@ synchronisation and dimension curves to TensorBoard and write them to ``results.
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import Callback
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from lightning_dream.callbacks.results import run_dir
 from lightning_dream.data.corpus import load_sentences
 from lightning_dream.data.masked_lm import pack_blocks
 from lightning_dream.data.steps import step_loader
@@ -27,49 +27,13 @@ from lightning_dream.errors import ConfigError
 from lightning_dream.models import dynamics
 from lightning_dream.models.albert_iteration import AlbertIteration, check_albert, check_steps
 from lightning_dream.models.loading import load_tokenizer
-from lightning_dream.results import write_json_atomic
+from lightning_dream.results import ResultSource
 
 
-def dynamics_figure(payload: dict[str, Any], path: Path) -> None:
-    """Token spread (synchronisation) and, for Lyapunov runs, the local and running-mean exponent per step."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = 2 if "local_exponents" in payload else 1
-    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 3.4), squeeze=False)
-    sync = payload["sync"]
-    spread = torch.tensor([row["token_spread"] for row in sync])
-    for column, tokens in enumerate(payload["tokens_per_input"]):
-        axes[0, 0].semilogy(
-            [row["step"] for row in sync],
-            spread[:, column].clamp(min=1e-20),
-            lw=1,
-            label=f"input {column} ({tokens} tok)",
-        )
-    axes[0, 0].set(xlabel="step", ylabel="token spread (std over positions)", title="synchronisation")
-    axes[0, 0].legend(fontsize=7)
-    if panels == 2:
-        local = payload["local_exponents"]
-        steps = [row["step"] for row in local]
-        per_step = torch.tensor([row["per_input"] for row in local]).mean(dim=1)
-        running = per_step.cumsum(0) / torch.arange(1, len(per_step) + 1)
-        axes[0, 1].plot(steps, per_step, lw=0.8, alpha=0.6, label="local (window)")
-        axes[0, 1].plot(steps, running, lw=1.5, label="running mean")
-        axes[0, 1].axhline(0, color="k", lw=0.5)
-        axes[0, 1].set(xlabel="step", ylabel="Lyapunov exponent (per step)", title="maximal exponent (Benettin)")
-        axes[0, 1].legend(fontsize=7)
-    fig.suptitle(f"{payload['config']['model']}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-class IteratedSystemRun(pl.LightningModule):
+class IteratedSystemRun(pl.LightningModule, ResultSource):
     """What both experiments share: the model, the inputs, the chunked loop, the curves."""
 
-    result_format: ClassVar[str]
+    result_rows = None  # the results describe the whole run: curves over steps, no jobs
 
     def __init__(
         self,
@@ -124,15 +88,15 @@ class IteratedSystemRun(pl.LightningModule):
         eager = self.hparams.get("attentions", False) or self.hparams.get("num_exponents", 0) > 0
         self.system = AlbertIteration.load(self.hparams.model, self.dtype_, eager=eager)
         self.input_ids, self.mask = self.inputs()
-        self.step = self.system.step_function(self.mask)
+        self.apply_layer = self.system.step_function(self.mask)  # the one-step map: state -> next state
         self.state = self.system.initial_state(self.input_ids).detach()
-        self.t = 0
+        self.current_step = 0  # applications of the layer so far
 
     def predict_dataloader(self) -> DataLoader:
         return step_loader(math.ceil(self.hparams.num_steps / self.hparams.chunk_size))
 
     def chunk_steps(self) -> int:
-        return min(self.hparams.chunk_size, self.hparams.num_steps - self.t)
+        return min(self.hparams.chunk_size, self.hparams.num_steps - self.current_step)
 
     def record(self, step: int, state: Tensor) -> None:
         """Synchronisation and dimension of ``state`` at ``step``: kept for the results, logged."""
@@ -143,8 +107,10 @@ class IteratedSystemRun(pl.LightningModule):
             "step": step,
             "token_spread": spread.tolist(),
             "participation_ratio": dimension.tolist(),
-            "sentence_distance": distance,
+            "sentence_distance": None if math.isnan(distance) else distance,
         }
+        if row["sentence_distance"] is None:
+            row["sentence_distance_undefined"] = "one input: no pair of inputs to measure"
         self.curves.setdefault("sync", []).append(row)
         self.log_scalars(
             step,
@@ -159,21 +125,21 @@ class IteratedSystemRun(pl.LightningModule):
         if self.logger is not None:
             self.logger.log_metrics({f"dynamics/{k}": v for k, v in values.items() if not math.isnan(v)}, step=step)
 
-    def on_predict_epoch_end(self) -> None:
+    def configure_callbacks(self) -> list[Callback]:
+        from lightning_dream.callbacks import FigureLogger, ResultWriter
+
+        return [ResultWriter(), FigureLogger()]
+
+    def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         tok = load_tokenizer(self.hparams.model)
-        payload = {
-            "format": self.result_format,
-            "experiment": type(self).__name__,
-            "config": dict(self.hparams),
+        return {
             "fingerprint": self.system.fingerprint(),
             "inputs": [tok.decode(ids[m.bool()]) for ids, m in zip(self.input_ids, self.mask)],
             "tokens_per_input": self.mask.sum(dim=1).tolist(),
             **self.summary(),
             **self.curves,
         }
-        path = write_json_atomic(run_dir(self.trainer) / "results.json", payload)
-        dynamics_figure(payload, path.with_name("dynamics.png"))
-        self.print(f"results: {path}")
 
     def summary(self) -> dict[str, Any]:
+        """Run-level numbers of the experiment, written before the curves."""
         return {}

@@ -13,10 +13,11 @@ import torch
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.experiments.dynamics.base import IteratedSystemRun
 from lightning_dream.models import dynamics
+from lightning_dream.results import ALBERT_LYAPUNOV_FORMAT
 
 
 class Lyapunov(IteratedSystemRun):
-    result_format = "lightning_dream.albert_lyapunov/1"
+    result_format = ALBERT_LYAPUNOV_FORMAT
 
     def __init__(
         self,
@@ -66,20 +67,22 @@ class Lyapunov(IteratedSystemRun):
     def predict_step(self, batch: int, batch_idx: int) -> None:
         tau, eps, steps = self.hparams.tau, self.hparams.epsilon, self.chunk_steps()
         for _ in range(steps // tau):
-            self.benettin, local = dynamics.benettin_window(self.step, self.benettin, self.mask, eps, tau)
-            self.t += tau
+            self.benettin, local = dynamics.benettin_window(self.apply_layer, self.benettin, self.mask, eps, tau)
+            self.current_step += tau
             self.exponent_sum += local.mean(dim=0)
             self.windows += 1
             self.curves.setdefault("local_exponents", []).append(
-                {"step": self.t, "per_input": local.mean(dim=0).tolist()}
+                {"step": self.current_step, "per_input": local.mean(dim=0).tolist()}
             )
-            self.record(self.t, self.benettin.state)
-            self.log_scalars(self.t, {"local_lyapunov": float(local.mean()), "lyapunov_running_mean": self.maximal()})
+            self.record(self.current_step, self.benettin.state)
+            self.log_scalars(
+                self.current_step, {"local_lyapunov": float(local.mean()), "lyapunov_running_mean": self.maximal()}
+            )
         if self.hparams.num_exponents:
             with torch.enable_grad():
                 for _ in range(steps):
                     self.tangent_state, self.tangents, growth = dynamics.lyapunov_spectrum_step(
-                        self.step, self.tangent_state, self.tangents, self.mask
+                        self.apply_layer, self.tangent_state, self.tangents, self.mask
                     )
                     self.log_growth += growth
 
@@ -88,8 +91,13 @@ class Lyapunov(IteratedSystemRun):
         return float(self.exponent_sum.mean() / self.windows)
 
     def summary(self) -> dict[str, Any]:
-        per_input = self.exponent_sum / self.windows
-        out: dict[str, Any] = {"maximal_exponent": self.maximal(), "maximal_exponent_per_input": per_input.tolist()}
+        if not self.windows:
+            why = f"no complete window: num_steps={self.hparams.num_steps} < tau={self.hparams.tau}"
+            out: dict[str, Any] = {"maximal_exponent": None, "maximal_exponent_undefined": why}
+            out.update(maximal_exponent_per_input=None, maximal_exponent_per_input_undefined=why)
+        else:
+            per_input = self.exponent_sum / self.windows
+            out = {"maximal_exponent": self.maximal(), "maximal_exponent_per_input": per_input.tolist()}
         if self.hparams.num_exponents:
-            out["spectrum"] = (self.log_growth / self.t).sort(dim=0, descending=True).values.T.tolist()
+            out["spectrum"] = (self.log_growth / self.current_step).sort(dim=0, descending=True).values.T.tolist()
         return out

@@ -16,10 +16,11 @@ from lightning_dream.callbacks.results import run_dir
 from lightning_dream.data.trajectories import TrajectoryReader, TrajectoryWriter
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.dynamics.base import IteratedSystemRun
+from lightning_dream.results import ALBERT_TRAJECTORY_FORMAT
 
 
 class Trajectory(IteratedSystemRun):
-    result_format = "lightning_dream.albert_trajectory/1"
+    result_format = ALBERT_TRAJECTORY_FORMAT
 
     def __init__(
         self, output_dir: str | None = None, attentions: bool = False, continue_from: str | None = None, **kwargs
@@ -50,11 +51,13 @@ class Trajectory(IteratedSystemRun):
             if previous.meta["input_ids"] != meta["input_ids"]:
                 raise ConfigError(f"trajectory {self.hparams.continue_from} was recorded from other inputs")
             self.state = previous.states(previous.num_steps - 1)[0].to(self.dtype_)
-            self.t = previous.num_steps - 1
+            self.current_step = previous.num_steps - 1
         folder = self.hparams.output_dir or Path(run_dir(self.trainer)) / "trajectory"
-        self.writer = TrajectoryWriter(folder, meta, self.hparams.chunk_size, first_step=self.t + bool(self.t))
+        self.writer = TrajectoryWriter(
+            folder, meta, self.hparams.chunk_size, first_step=self.current_step + bool(self.current_step)
+        )
         self.steps_done = 0
-        if not self.t:
+        if not self.current_step:
             self.writer.append(self.state, self.no_attentions())
             self.record(0, self.state)
 
@@ -67,9 +70,9 @@ class Trajectory(IteratedSystemRun):
     def predict_step(self, batch: int, batch_idx: int) -> None:
         with self.system.recorded_attentions() as attentions:
             for state in self.system.iterate(self.state, self.mask, self.chunk_steps()):
-                self.t += 1
+                self.current_step += 1
                 self.writer.append(state, attentions[-1] if self.hparams.attentions else None)
-                self.record(self.t, state)
+                self.record(self.current_step, state)
                 attentions.clear()
                 self.state = state
 
@@ -81,8 +84,7 @@ class Trajectory(IteratedSystemRun):
         return torch.zeros(self.mask.shape[0], heads, length, length, dtype=self.dtype_)
 
     def on_predict_epoch_end(self) -> None:
-        self.writer.flush()
-        super().on_predict_epoch_end()
+        self.writer.flush()  # the last, partial chunk: before ResultWriter's on_predict_end
 
     def summary(self) -> dict[str, Any]:
-        return {"trajectory": str(self.writer.folder), "num_steps": self.t}
+        return {"trajectory": str(self.writer.folder), "num_steps": self.current_step}

@@ -17,12 +17,13 @@ from torch.utils.data import DataLoader
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
+from lightning_dream.results import INSPECT_FORMAT, ResultSource
 from lightning_dream.strategies import shard
 from lightning_dream.tokenization import tokenize_sentence
 
 
-class InspectExperiment(pl.LightningModule):
-    result_format: ClassVar[str] = "lightning_dream.inspect/1"
+class InspectExperiment(pl.LightningModule, ResultSource):
+    result_format: ClassVar[str] = INSPECT_FORMAT
 
     def __init__(self, model: str = "minilm-l6", sentences: list[str] | str = "the cat sat on the mat ."):
         """
@@ -45,7 +46,7 @@ class InspectExperiment(pl.LightningModule):
             if len(ids) > limit:
                 raise ConfigError(f"text {text[:40]!r}... is {len(ids)} tokens: this model reads at most {limit}")
         self.encoder = None
-        self.results: list[dict[str, Any]] = []
+        self.results: dict[int, dict[str, Any]] = {}
 
     def inspect(self, ids: torch.Tensor) -> dict[str, Any]:
         """The result fields of one text, from its token ids (1, L)."""
@@ -72,12 +73,12 @@ class InspectExperiment(pl.LightningModule):
         """Inspects this rank's texts; returns how many (the results go to ``job_results``)."""
         world = self.trainer.world_size if self._trainer is not None else 1
         rank = self.trainer.global_rank if self._trainer is not None else 0
-        self.results = []
+        self.results = {}
         for job in shard(len(self.texts), rank, world):
             ids = torch.tensor([self.input_ids[job]], device=self.device)
             tokens = self.tokenizer.convert_ids_to_tokens(self.input_ids[job])
-            self.results.append({"job": job, "sentence": self.texts[job], "tokens": tokens, **self.inspect(ids)})
+            self.results[job] = {"job": job, "sentence": self.texts[job], "tokens": tokens, **self.inspect(ids)}
         return len(self.results)
 
-    def job_results(self) -> list[dict[str, Any]]:
+    def job_results(self) -> dict[int, dict[str, Any]]:
         return self.results

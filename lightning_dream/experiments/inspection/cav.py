@@ -2,9 +2,10 @@
 
 ``ConceptData`` serves the activations at the concept word (e.g. "he" vs "she" in news
 sentences) at every layer; this module trains one logistic readout per requested layer, logs
-torchmetrics accuracy on held-out sentences, and writes ``cav.json``: per layer the readout's
-weight vector normalised to unit length. The vector points from the first concept (label 0)
-toward the second (label 1): adding it moves an activation toward the second concept.
+torchmetrics accuracy on held-out sentences, and writes ``cav.json`` through ``ResultWriter``,
+like every run's results: per layer the readout's weight vector normalised to unit length. The
+vector points from the first concept (label 0) toward the second (label 1): adding it moves an
+activation toward the second concept.
 """
 
 from __future__ import annotations
@@ -19,18 +20,19 @@ from pytorch_lightning.callbacks import Callback
 from torch import Tensor, nn
 from torchmetrics.classification import BinaryAccuracy
 
-from lightning_dream.callbacks.results import run_dir
 from lightning_dream.data.concepts import ConceptData
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.models.loading import load_config
 from lightning_dream.models.readout import parse_layers
-from lightning_dream.results import read_results, write_json_atomic
+from lightning_dream.results import CAV_FORMAT, ResultSource, read_results
 
-CAV_FORMAT = "lightning_dream.cav/1"
 CAV_FILE = "cav.json"
 
 
-class CAV(pl.LightningModule):
+class CAV(pl.LightningModule, ResultSource):
+    result_format = CAV_FORMAT
+    result_rows = None  # one vector per layer, no jobs
+
     def __init__(
         self,
         model: str = "minilm-l6",
@@ -93,18 +95,18 @@ class CAV(pl.LightningModule):
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
 
     def configure_callbacks(self) -> list[Callback]:
-        return [CavWriter()]
+        from lightning_dream.callbacks import ResultWriter
 
-    def cav_payload(self) -> dict[str, Any]:
+        return [ResultWriter(CAV_FILE, copy_to=self.hparams.cav_file)]
+
+    def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         first, second = self.concepts
         vectors = nn.functional.normalize(self.weight.detach().float(), dim=1)
         return {
-            "format": CAV_FORMAT,
-            "experiment": type(self).__name__,
-            "config": dict(self.hparams),
             "model": self.hparams.model,
             "concepts": [first, second],
-            "sign": f"label 0 = {first!r}, label 1 = {second!r}; each vector points toward {second!r}: a positive multiple moves an activation toward {second!r}, a negative one toward {first!r}",
+            "sign": f"label 0 = {first!r}, label 1 = {second!r}; each vector points toward {second!r}:"
+            f" a positive multiple moves an activation toward {second!r}, a negative one toward {first!r}",
             "hidden_size": vectors.shape[1],
             "layers": {
                 str(layer): {"heldout_accuracy": self.heldout_accuracy.get(layer), "vector": vector.tolist()}
@@ -112,19 +114,9 @@ class CAV(pl.LightningModule):
             },
         }
 
-
-class CavWriter(Callback):
-    """Writes the CAV file (atomic JSON with ``format``) when fitting ends, on rank 0."""
-
-    def on_fit_end(self, trainer: pl.Trainer, pl_module: CAV) -> None:
-        if not trainer.is_global_zero:
-            return
-        payload = pl_module.cav_payload()
-        for path in filter(None, (run_dir(trainer) / CAV_FILE, pl_module.hparams.cav_file)):
-            write_json_atomic(path, payload)
-            pl_module.print(f"cav: {path}")
-        for layer, entry in payload["layers"].items():
-            pl_module.print(f"layer {layer}: held-out accuracy {entry['heldout_accuracy']}")
+    def result_lines(self, payload: dict[str, Any]) -> list[str]:
+        layers = payload["layers"].items()
+        return [f"layer {layer}: held-out accuracy {entry['heldout_accuracy']}" for layer, entry in layers]
 
 
 @dataclass

@@ -17,6 +17,7 @@ from sklearn.decomposition import NMF
 from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.inspection.base import InspectExperiment
 from lightning_dream.models.readout import parse_layers
+from lightning_dream.results import FACTORIZE_FORMAT
 
 TEXT = (
     "The old lighthouse keeper climbed the stairs every evening. He lit the lamp, wrote the weather"
@@ -26,7 +27,7 @@ TEXT = (
 
 
 class FactorizeActivations(InspectExperiment):
-    result_format = "lightning_dream.factorize/1"
+    result_format = FACTORIZE_FORMAT
 
     def __init__(
         self,

@@ -8,13 +8,14 @@ import torch
 
 from lightning_dream.errors import check_range
 from lightning_dream.experiments.inspection.base import InspectExperiment
+from lightning_dream.results import ATTENTION_FORMAT
 
 
 class SentenceAttention(InspectExperiment):
     """Writes ``attentions[layer][head][query][key]`` per sentence; layer 1 is block 1's
     self-attention (layer 0, the embeddings, has none)."""
 
-    result_format = "lightning_dream.attention/1"
+    result_format = ATTENTION_FORMAT
 
     def __init__(self, decimals: int = 4, **kwargs: Any):
         """

@@ -1,9 +1,11 @@
 """Base of the experiments that only read a masked LM (``lightning-dream predict``).
 
 A subclass lists its work items (``items()``, checked in ``__init__``), turns a batch of them
-into result rows (``predict_step``) and may add a run-level summary (``summary()``). This base
-loads the frozen model once, batches the items and writes ``results.json`` atomically into the
-run folder with the experiment's ``result_format``.
+into one result row per item (``predict_step``) and may add run-level fields computed from all
+rows (``result_fields(rows)``). This base loads the frozen model once and batches the items; each
+process takes a contiguous share of the batches (the batches of a one-process run), and
+``ResultWriter`` gathers the rows to rank 0 and writes them under ``rows``, each item once, in
+item order.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytorch_lightning as pl
+from pytorch_lightning.callbacks import Callback
 from torch.utils.data import DataLoader
 from transformers import PreTrainedModel
 
-from lightning_dream.callbacks.results import run_dir
+from lightning_dream.data.batches import sharded_loader
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.models.loading import load_config, load_masked_lm, load_tokenizer
-from lightning_dream.results import RESULTS_FILE, write_json_atomic
+from lightning_dream.results import ResultSource
 
 
-class MaskedLMPrediction(pl.LightningModule):
-    result_format: str = ""
+class MaskedLMPrediction(pl.LightningModule, ResultSource):
+    result_rows = "rows"
 
     def __init__(self, model: str = "minilm-l6-mlm", batch_size: int = 16):
         """
@@ -37,7 +40,7 @@ class MaskedLMPrediction(pl.LightningModule):
         self.config = load_config(model)
         self.tokenizer = load_tokenizer(model)
         self.mlm: PreTrainedModel | None = None
-        self.rows: list[dict[str, Any]] = []
+        self.rows: dict[int, dict[str, Any]] = {}
 
     @property
     def vocab_size(self) -> int:
@@ -48,35 +51,38 @@ class MaskedLMPrediction(pl.LightningModule):
             raise ConfigError(f"top_k={top_k} is out of range: allowed 1..{self.vocab_size} (the vocabulary size)")
         return top_k
 
-    def items(self) -> list[Any]:
+    def items(self) -> list[int]:
+        """The work items (indices), one result row each."""
         raise NotImplementedError
-
-    def summary(self) -> dict[str, Any]:
-        """Run-level numbers beside the rows (metrics over all items)."""
-        return {}
 
     def configure_model(self) -> None:
         if self.mlm is None:
             self.mlm = load_masked_lm(self.model_name)
 
+    def configure_callbacks(self) -> list[Callback]:
+        from lightning_dream.callbacks import ResultWriter
+
+        return [ResultWriter()]
+
+    def batches(self) -> list[list[int]]:
+        """The items in batches of ``batch_size``, in order; batch ``i`` holds items ``i * batch_size ...``."""
+        items, size = self.items(), self.hparams.batch_size
+        return [items[start : start + size] for start in range(0, len(items), size)]
+
     def predict_dataloader(self) -> DataLoader:
-        return DataLoader(self.items(), batch_size=self.hparams.batch_size, collate_fn=list)
+        return sharded_loader(self.batches())
 
     def on_predict_start(self) -> None:
-        self.rows = []
+        self.rows = {}
 
     def on_predict_batch_end(
-        self, outputs: list[dict[str, Any]], batch: Any, batch_idx: int, dataloader_idx: int = 0
+        self, outputs: list[dict[str, Any]], batch: list[int], batch_idx: int, dataloader_idx: int = 0
     ) -> None:
-        self.rows.extend(outputs)
+        if len(outputs) != len(batch):
+            raise RuntimeError(
+                f"{type(self).__name__}.predict_step returned {len(outputs)} rows for {len(batch)} items"
+            )
+        self.rows.update(zip(batch, outputs))
 
-    def on_predict_end(self) -> None:
-        payload = {
-            "format": self.result_format,
-            "experiment": type(self).__name__,
-            "config": dict(self.hparams),
-            **self.summary(),
-            "rows": self.rows,
-        }
-        path = write_json_atomic(run_dir(self.trainer) / RESULTS_FILE, payload)
-        self.print(f"results: {path}")
+    def job_results(self) -> dict[int, dict[str, Any]]:
+        return self.rows

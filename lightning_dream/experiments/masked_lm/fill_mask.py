@@ -13,11 +13,12 @@ import torch
 from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.masked_lm.base import MaskedLMPrediction
 from lightning_dream.models.mlm_scoring import logits_at, pad_batch
+from lightning_dream.results import FILL_MASK_FORMAT
 from lightning_dream.tokenization import tokenize_sentence
 
 
 class FillMask(MaskedLMPrediction):
-    result_format = "lightning_dream.fill_mask/1"
+    result_format = FILL_MASK_FORMAT
 
     def __init__(
         self,
@@ -52,8 +53,8 @@ class FillMask(MaskedLMPrediction):
         positions = [i for i, t in enumerate(ids) if t == mask_id]
         if not positions:
             raise ConfigError(
-                f"sentence {sentence!r} has no {self.tokenizer.mask_token}: add one or set mask_word (a token "
-                f"position, [CLS] = 0)"
+                f"sentence {sentence!r} has no {self.tokenizer.mask_token}:"
+                " add one or set mask_word (a token position, [CLS] = 0)"
             )
         return ids, positions, [None] * len(positions)
 

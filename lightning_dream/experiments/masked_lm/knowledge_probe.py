@@ -1,8 +1,9 @@
 """Knowledge / cloze probe: P@1 and P@k of a masked LM on LAMA-format facts, per relation.
 
 A fact counts as a hit at k when its ``obj_label`` is among the k most probable tokens at the
-[MASK] (over the whole vocabulary, as in LAMA's own evaluation of BERT). Precision is averaged
-over facts (micro), overall and within each relation, with torchmetrics.
+[MASK] (over the whole vocabulary, as in LAMA's own evaluation of BERT): its ``rank`` (1 + the
+number of tokens scored higher) is at most k. Precision is averaged over facts (micro), overall
+and within each relation, from the rows of every fact once all processes' rows are gathered.
 """
 
 from __future__ import annotations
@@ -10,16 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import nn
-from torchmetrics.classification import MulticlassAccuracy
 
 from lightning_dream.data.lama import read_lama
 from lightning_dream.experiments.masked_lm.base import MaskedLMPrediction
 from lightning_dream.models.mlm_scoring import logits_at, pad_batch
+from lightning_dream.results import KNOWLEDGE_PROBE_FORMAT
 
 
 class KnowledgeProbe(MaskedLMPrediction):
-    result_format = "lightning_dream.knowledge_probe/1"
+    result_format = KNOWLEDGE_PROBE_FORMAT
 
     def __init__(self, probe_file: str = "news-cloze", top_k: int = 10, **kwargs: Any):
         """
@@ -32,11 +32,6 @@ class KnowledgeProbe(MaskedLMPrediction):
         self.check_top_k(top_k)
         self.facts = read_lama(probe_file, self.tokenizer)
         self.relations = sorted({fact.relation for fact in self.facts})
-        groups = ["overall", *self.relations]
-        self.at_1 = nn.ModuleDict({g: MulticlassAccuracy(self.vocab_size, top_k=1, average="micro") for g in groups})
-        self.at_k = nn.ModuleDict(
-            {g: MulticlassAccuracy(self.vocab_size, top_k=top_k, average="micro") for g in groups}
-        )
 
     def items(self) -> list[int]:
         return list(range(len(self.facts)))
@@ -49,11 +44,6 @@ class KnowledgeProbe(MaskedLMPrediction):
         positions = torch.tensor([e.index(self.tokenizer.mask_token_id) for e in encoded])
         logits = logits_at(self.mlm, ids, mask, torch.arange(len(facts)), positions)
         labels = torch.tensor([f.label_id for f in facts])
-        for group in ("overall", *self.relations):
-            chosen = torch.tensor([group in ("overall", f.relation) for f in facts])
-            if chosen.any():
-                self.at_1[group].update(logits[chosen], labels[chosen])
-                self.at_k[group].update(logits[chosen], labels[chosen])
         top = logits.topk(self.hparams.top_k, dim=-1).indices
         ranks = (logits > logits.gather(1, labels[:, None])).sum(-1) + 1
         return [
@@ -67,11 +57,16 @@ class KnowledgeProbe(MaskedLMPrediction):
             for f, rank, t in zip(facts, ranks, top)
         ]
 
-    def summary(self) -> dict[str, Any]:
+    def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """P@1 and P@k over every fact's row, overall and per relation."""
         k = self.hparams.top_k
 
         def scores(group: str) -> dict[str, float]:
-            n = sum(1 for f in self.facts if group in ("overall", f.relation))
-            return {"facts": n, "P@1": self.at_1[group].compute().item(), f"P@{k}": self.at_k[group].compute().item()}
+            ranks = [row["rank"] for row in rows if group in ("overall", row["relation"])]
+            return {
+                "facts": len(ranks),
+                "P@1": sum(rank <= 1 for rank in ranks) / len(ranks),
+                f"P@{k}": sum(rank <= k for rank in ranks) / len(ranks),
+            }
 
         return {"overall": scores("overall"), "relations": {r: scores(r) for r in self.relations}}

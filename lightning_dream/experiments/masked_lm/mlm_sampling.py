@@ -19,10 +19,11 @@ import torch
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.experiments.masked_lm.base import MaskedLMPrediction
 from lightning_dream.models.mlm_scoring import logits_at, pseudo_log_likelihood, sample_tokens, special_ids
+from lightning_dream.results import MLM_SAMPLING_FORMAT
 
 
 class MLMSampling(MaskedLMPrediction):
-    result_format = "lightning_dream.mlm_sampling/1"
+    result_format = MLM_SAMPLING_FORMAT
 
     def __init__(
         self,
@@ -103,7 +104,9 @@ class MLMSampling(MaskedLMPrediction):
         return ids
 
     def predict_step(self, batch: list[int], batch_idx: int) -> list[dict[str, Any]]:
-        generator = torch.Generator().manual_seed(self.hparams.seed + batch_idx)
+        # seeded by the batch's number in the whole run (not this process's batch_idx): a sharded
+        # run draws the samples of a one-process run
+        generator = torch.Generator().manual_seed(self.hparams.seed + batch[0] // self.hparams.batch_size)
         ids = self.generate(len(batch), generator)
         pll = pseudo_log_likelihood(self.mlm, ids, torch.ones_like(ids), self.tokenizer.mask_token_id)
         rows = []
@@ -121,6 +124,6 @@ class MLMSampling(MaskedLMPrediction):
             )
         return rows
 
-    def summary(self) -> dict[str, Any]:
-        plls = [row["pll_per_token"] for row in self.rows]
+    def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        plls = [row["pll_per_token"] for row in rows]
         return {"mean_pll_per_token": sum(plls) / len(plls) if plls else None}

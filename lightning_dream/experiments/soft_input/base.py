@@ -9,7 +9,7 @@ checkpoint state and per-job results. Dream, Reconstruct and DreamMLM are small 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import pytorch_lightning as pl
 import torch
@@ -20,11 +20,12 @@ from transformers import PreTrainedModel
 
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError, check_positive
-from lightning_dream.experiments.soft_input.jobs import Job, JobTracker, batch_jobs, change_span
+from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTracker, batch_jobs, change_span
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.readout import ActivationTarget, EncoderReadout
 from lightning_dream.models.schedules import TemperatureSchedule
 from lightning_dream.models.soft_tokens import Init, SoftTokens
+from lightning_dream.results import SOFT_INPUT_FORMAT, ResultSource
 from lightning_dream.strategies import shard
 from lightning_dream.tokenization import tokenize_sentence
 
@@ -41,9 +42,16 @@ class StepRecord:
     snapped: Tensor
 
 
-class SoftInputExperiment(pl.LightningModule):
-    #: /2: snapshots carry ``softmax_top`` (the annealing view's top tokens per changeable position)
-    result_format: ClassVar[str] = "lightning_dream.soft_input/2"
+class Evaluation(NamedTuple):
+    """One step's objective of every local job, for the soft input and for its snapped tokens."""
+
+    soft: Tensor  # (jobs,), with grad
+    snapped: Tensor  # (jobs,), the real tokens ``ids``
+    ids: Tensor  # (jobs, L) the snapped token ids
+
+
+class SoftInputExperiment(pl.LightningModule, ResultSource):
+    result_format: ClassVar[str] = SOFT_INPUT_FORMAT
     #: how many of the softmax's top tokens each snapshot keeps per changeable position
     snapshot_top_k: ClassVar[int] = 8
 
@@ -160,11 +168,11 @@ class SoftInputExperiment(pl.LightningModule):
         rank = self.trainer.global_rank if self._trainer is not None else 0
         self.local_jobs = [self.jobs[i] for i in shard(len(self.jobs), rank, world)]
         self.readout = EncoderReadout(self.load_model())
-        ids, mask, change = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
-        self.register_buffer("attention_mask", mask, persistent=False)
+        batch = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
+        self.register_buffer("attention_mask", batch.attention_mask, persistent=False)
         self.soft = SoftTokens(
-            ids,
-            change,
+            batch.input_ids,
+            batch.change_mask,
             self.readout.word_embeddings.shape[0],
             [job.index for job in self.local_jobs],
             seed=self.hparams.seed,
@@ -184,25 +192,19 @@ class SoftInputExperiment(pl.LightningModule):
     def train_dataloader(self) -> DataLoader:
         return step_loader(self.num_iterations)
 
-    def result_writer(self) -> Callback:
-        """The callback that writes results.json (Reconstruct adds per-layer summaries)."""
-        from lightning_dream.callbacks import ResultWriter
-
-        return ResultWriter()
-
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import FigureLogger, StepLogger
+        from lightning_dream.callbacks import FigureLogger, ResultWriter, StepLogger
 
-        return [StepLogger(), self.result_writer(), FigureLogger()]
+        return [StepLogger(), ResultWriter(), FigureLogger()]
 
     # -- the loop ----------------------------------------------------------------------------
-    def evaluate(self, step: int, temperature: float) -> tuple[Tensor, Tensor, Tensor]:
-        """(soft value with grad, snapped value, snapped ids) of every local job."""
+    def evaluate(self, step: int, temperature: float) -> Evaluation:
+        """The soft input's value (with grad), the snapped tokens and their value, of every local job."""
         noise = self.soft.gumbel_noise(step) if self.hparams.gumbel else None
         embeds = self.soft.embeds(self.readout.word_embeddings, temperature, noise)
         soft = self.objective(self.states(inputs_embeds=embeds), self.attention_mask)
         ids = self.soft.snapped_ids()
-        return soft, self.snapped_value(ids), ids
+        return Evaluation(soft, self.snapped_value(ids), ids)
 
     @torch.no_grad()
     def snapped_value(self, ids: Tensor) -> Tensor:
@@ -291,8 +293,8 @@ class SoftInputExperiment(pl.LightningModule):
             for position, r in zip(self.local_jobs[row].change_positions, rows)
         ]
 
-    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> dict[str, Any]:
-        """One job's entry in results.json; subclasses add their own fields."""
+    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> JobResult:
+        """One job's entry in results.json; subclasses add their own fields to its ``extra``."""
         t = self.tracker
         snapshots = [
             {
@@ -306,28 +308,28 @@ class SoftInputExperiment(pl.LightningModule):
             }
             for s in t.snapshots
         ]
-        return {
-            "job": job.index,
-            **job.info,
-            "layer_id": job.target.layer,
-            "word_id": job.target.position,
-            "neuron_id": job.target.neuron,
-            "reduction": job.target.reduction,
-            "start_change": job.start_change,
-            "end_change": job.end_change,
-            "sentence": job.sentence,
-            "start_sentence": self.text(t.start_ids, row),
-            "start_tokens": self.tokens(t.start_ids, row),
-            "start_activation": float(t.start_value[row]),
-            "final_sentence": self.text(final, row),
-            "final_tokens": self.tokens(final, row),
-            "final_activation": float(final_value[row]),
-            "best_sentence": self.text(t.best_ids, row),
-            "best_tokens": self.tokens(t.best_ids, row),
-            "best_activation": float(t.best_value[row]),
-            "snapshots": snapshots,
-        }
+        return JobResult(
+            job=job.index,
+            info=job.info,
+            layer_id=job.target.layer,
+            word_id=job.target.position,
+            neuron_id=job.target.neuron,
+            reduction=job.target.reduction,
+            start_change=job.start_change,
+            end_change=job.end_change,
+            sentence=job.sentence,
+            start_sentence=self.text(t.start_ids, row),
+            start_tokens=self.tokens(t.start_ids, row),
+            start_activation=float(t.start_value[row]),
+            final_sentence=self.text(final, row),
+            final_tokens=self.tokens(final, row),
+            final_activation=float(final_value[row]),
+            best_sentence=self.text(t.best_ids, row),
+            best_tokens=self.tokens(t.best_ids, row),
+            best_activation=float(t.best_value[row]),
+            snapshots=snapshots,
+        )
 
-    def job_results(self) -> list[dict[str, Any]]:
+    def job_results(self) -> dict[int, dict[str, Any]]:
         final, value = self.final_snapped()
-        return [self.job_result(row, job, final, value) for row, job in enumerate(self.local_jobs)]
+        return {job.index: self.job_result(row, job, final, value).to_json() for row, job in enumerate(self.local_jobs)}

@@ -10,10 +10,11 @@ from torch import Tensor
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.soft_input.base import SoftInputExperiment
 from lightning_dream.models.readout import ActivationTarget
+from lightning_dream.results import DREAM_FORMAT
 
 
 class Dream(SoftInputExperiment):
-    result_format = "lightning_dream.dream/2"  # /2: snapshots carry softmax_top (see SoftInputExperiment)
+    result_format = DREAM_FORMAT
 
     def __init__(
         self,

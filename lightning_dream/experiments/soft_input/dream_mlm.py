@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor, nn
 from transformers import PreTrainedModel
 
 from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.soft_input.base import SoftInputExperiment
-from lightning_dream.experiments.soft_input.jobs import Job, change_span
+from lightning_dream.experiments.soft_input.jobs import Job, JobResult, change_span
 from lightning_dream.models.loading import load_masked_lm
 from lightning_dream.models.readout import ActivationTarget
+from lightning_dream.results import DREAM_MLM_FORMAT
 from lightning_dream.tokenization import tokenize_sentence
 
 
@@ -27,7 +26,7 @@ def mlm_head(model: PreTrainedModel) -> nn.Module:
 
 
 class DreamMLM(SoftInputExperiment):
-    result_format = "lightning_dream.dream_mlm/1"
+    result_format = DREAM_MLM_FORMAT
 
     def __init__(
         self,
@@ -89,8 +88,8 @@ class DreamMLM(SoftInputExperiment):
         start, end = change_span(ids, start, end)
         if start <= mask <= end:
             raise ConfigError(
-                f"start_change..end_change = {start}..{end} covers the [MASK] at position {mask}: change only "
-                f"other words"
+                f"start_change..end_change = {start}..{end} covers the [MASK] at position {mask}:"
+                " change only other words"
             )
         return start, end
 
@@ -122,8 +121,8 @@ class DreamMLM(SoftInputExperiment):
         logits = mlm_head(self.readout.model)(hidden[-1, rows, positions])
         return logits.log_softmax(-1)[rows, targets]
 
-    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> dict[str, Any]:
+    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> JobResult:
         result = super().job_result(row, job, final, final_value)
-        for stage in ("start", "final", "best"):
-            result[f"{stage}_probability"] = float(torch.tensor(result[f"{stage}_activation"]).exp())
+        for stage in ("start", "final", "best"):  # the objective is log p: its exp is the probability
+            result.extra[f"{stage}_probability"] = float(torch.tensor(getattr(result, f"{stage}_activation")).exp())
         return result

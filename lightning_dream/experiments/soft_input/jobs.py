@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -46,8 +46,15 @@ def token_recovery(ids: torch.Tensor, job: Job) -> float:
     return float((ids[positions].cpu() == original).float().mean())
 
 
-def batch_jobs(jobs: list[Job], pad_id: int) -> tuple[Tensor, Tensor, Tensor]:
-    """(input_ids, attention_mask, change_mask), each (jobs, L), right-padded."""
+class JobBatch(NamedTuple):
+    """Jobs side by side, each (jobs, L), right-padded."""
+
+    input_ids: Tensor
+    attention_mask: Tensor
+    change_mask: Tensor  # True at the positions the job may change
+
+
+def batch_jobs(jobs: list[Job], pad_id: int) -> JobBatch:
     length = max((len(j.input_ids) for j in jobs), default=0)
     ids = torch.full((len(jobs), length), pad_id, dtype=torch.long)
     mask = torch.zeros(len(jobs), length, dtype=torch.long)
@@ -56,7 +63,39 @@ def batch_jobs(jobs: list[Job], pad_id: int) -> tuple[Tensor, Tensor, Tensor]:
         ids[row, : len(job.input_ids)] = torch.tensor(job.input_ids)
         mask[row, : len(job.input_ids)] = 1
         change[row, job.start_change : job.end_change + 1] = True
-    return ids, mask, change
+    return JobBatch(ids, mask, change)
+
+
+@dataclass
+class JobResult:
+    """One job's entry in results.json. ``to_json`` writes ``job``, then the job's ``info``
+    (e.g. DreamMLM's target token, a shift's magnitude), then the fields below in order, then
+    ``extra``: what a subclass adds (Reconstruct's ``token_recovery``, ``distance``, ...)."""
+
+    job: int
+    info: dict[str, Any]
+    layer_id: int
+    word_id: int | None
+    neuron_id: int | None
+    reduction: str
+    start_change: int
+    end_change: int
+    sentence: str
+    start_sentence: str
+    start_tokens: list[str]
+    start_activation: float
+    final_sentence: str
+    final_tokens: list[str]
+    final_activation: float
+    best_sentence: str
+    best_tokens: list[str]
+    best_activation: float
+    snapshots: list[dict[str, Any]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        named = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("job", "info", "extra")}
+        return {"job": self.job, **self.info, **named, **self.extra}
 
 
 class JobTracker:

@@ -3,7 +3,8 @@
 The target is the sentence's own activation at a layer (the whole layer, one word's vector or one
 neuron), read once before the optimisation; the objective is the negative mean squared
 distance to it. ``layers: all`` (or a list) gives one job per (sentence, layer), all batched in
-one run where each job leaves the encoder at its own layer (``EncoderReadout.at_layers``). Two variants move the target first:
+one run where each job leaves the encoder at its own layer (``EncoderReadout.at_layers``). Two
+variants move the target first:
 ``ReconstructChanged`` swaps in a word vector exported from another sentence, and
 ``ReconstructShifted`` adds ``magnitude x CAV`` at some positions (one job per magnitude).
 """
@@ -14,23 +15,24 @@ import random
 from typing import Any, Literal
 
 import torch
-from pytorch_lightning.callbacks import Callback
 from torch import Tensor
 
-from lightning_dream.callbacks.results import SummaryResultWriter
 from lightning_dream.data.activations import load_activation
 from lightning_dream.data.concepts import CHANGE_MARKS, classify_change
 from lightning_dream.data.corpus import load_sentences
 from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.inspection.cav import load_cav
 from lightning_dream.experiments.soft_input.base import SoftInputExperiment
-from lightning_dream.experiments.soft_input.jobs import Job, batch_jobs, token_recovery
+from lightning_dream.experiments.soft_input.jobs import Job, JobResult, batch_jobs, token_recovery
 from lightning_dream.models.readout import ActivationTarget, parse_layers
 from lightning_dream.models.soft_tokens import Init
+from lightning_dream.results import RECONSTRUCT_CHANGED_FORMAT, RECONSTRUCT_FORMAT, RECONSTRUCT_SHIFTED_FORMAT
+from lightning_dream.summaries import summarise, summary_line
 
 
 class Reconstruct(SoftInputExperiment):
-    result_format = "lightning_dream.reconstruct/1"
+    result_format = RECONSTRUCT_FORMAT
+    #: the summary groups jobs by these fields
     summary_keys: tuple[str, ...] = ("layer_id",)
 
     def __init__(
@@ -78,7 +80,8 @@ class Reconstruct(SoftInputExperiment):
             pool = load_sentences(corpus, min_words, max_words)
             if len(pool) < num_sentences:
                 raise ConfigError(
-                    f"corpus {corpus!r} has {len(pool)} sentences of {min_words}..{max_words} words, num_sentences={num_sentences}"
+                    f"corpus {corpus!r} has {len(pool)} sentences of {min_words}..{max_words} words,"
+                    f" num_sentences={num_sentences}"
                 )
             sentences = random.Random(self.hparams.seed).sample(list(pool), num_sentences)
         self.sentences = [sentences] if isinstance(sentences, str) else list(sentences)
@@ -110,11 +113,12 @@ class Reconstruct(SoftInputExperiment):
 
     @torch.no_grad()
     def prepare_targets(self) -> None:
-        ids, mask, _ = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
+        batch = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
+        mask = batch.attention_mask
         self.register_buffer(
             "job_layers", torch.tensor([job.target.layer for job in self.local_jobs]), persistent=False
         )
-        target = self.readout.at_layers(mask, self.job_layers, input_ids=ids)
+        target = self.readout.at_layers(mask, self.job_layers, input_ids=batch.input_ids)
         self.register_buffer("target", self.change_target(target.clone()), persistent=False)
         weight = torch.zeros_like(self.target)
         for row, job in enumerate(self.local_jobs):
@@ -143,16 +147,26 @@ class Reconstruct(SoftInputExperiment):
         return self.negative_distance(hidden, rows)
 
     # -- results -----------------------------------------------------------------------------
-    def result_writer(self) -> Callback:
-        return SummaryResultWriter()
+    def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """Mean token recovery and distance per ``summary_keys`` group (layer, magnitude)."""
+        return {"summary": summarise(rows, self.summary_keys)}
 
-    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> dict[str, Any]:
+    def result_lines(self, payload: dict[str, Any]) -> list[str]:
+        """The summary, and for shifted runs each job's marked tokens (``+`` toward the concept, ``~`` other)."""
+        lines = [summary_line(row) for row in payload["summary"]]
+        for job in payload["jobs"]:
+            if "marked_tokens" in job:
+                where = f"job {job['job']} layer {job['layer_id']} magnitude {job['magnitude']}"
+                lines.append(f"{where}: {' '.join(job['marked_tokens'])}")
+        return lines
+
+    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> JobResult:
         result = super().job_result(row, job, final, final_value)
         best = self.tracker.best_ids[row]
-        result.update(
+        result.extra.update(
             original_tokens=self.tokenizer.convert_ids_to_tokens(job.input_ids),
-            distance=-result["best_activation"],
-            final_distance=-result["final_activation"],
+            distance=-result.best_activation,
+            final_distance=-result.final_activation,
             token_recovery=token_recovery(best, job),
             final_token_recovery=token_recovery(final[row], job),
         )
@@ -163,7 +177,7 @@ class ReconstructChanged(Reconstruct):
     """Reconstruct a target whose vector at ``change_position`` was swapped for an exported one
     (e.g. the "he" of "he was playing baseball ..." put into "she was playing baseball ...")."""
 
-    result_format = "lightning_dream.reconstruct_changed/1"
+    result_format = RECONSTRUCT_CHANGED_FORMAT
 
     def __init__(self, change_activation_file: str, change_position: int = 1, **kwargs: Any):
         """
@@ -201,7 +215,7 @@ class ReconstructShifted(Reconstruct):
     original study. Every job's result states the concept its magnitude moves toward.
     """
 
-    result_format = "lightning_dream.reconstruct_shifted/1"
+    result_format = RECONSTRUCT_SHIFTED_FORMAT
     summary_keys = ("layer_id", "magnitude")
 
     def __init__(
@@ -252,15 +266,16 @@ class ReconstructShifted(Reconstruct):
             target[row, start : end + 1] += job.info["magnitude"] * self.cav.vectors[job.target.layer].to(target)
         return target
 
-    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> dict[str, Any]:
+    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> JobResult:
         result = super().job_result(row, job, final, final_value)
+        original = result.extra["original_tokens"]
         changes = []
-        for position, (old, new) in enumerate(zip(result["original_tokens"], result["best_tokens"])):
+        for position, (old, new) in enumerate(zip(original, result.best_tokens)):
             if old != new:
                 kind = classify_change(new, job.info["toward"], job.info["away_from"])
                 changes.append({"position": position, "from": old, "to": new, "kind": kind})
         marks = {c["position"]: CHANGE_MARKS[c["kind"]] + c["to"] for c in changes}
-        result["changes"] = changes
-        result["marked_tokens"] = [marks.get(p, tok) for p, tok in enumerate(result["original_tokens"])]
-        result["changed_toward"] = any(c["kind"] == "toward" for c in changes)
+        result.extra["changes"] = changes
+        result.extra["marked_tokens"] = [marks.get(p, tok) for p, tok in enumerate(original)]
+        result.extra["changed_toward"] = any(c["kind"] == "toward" for c in changes)
         return result

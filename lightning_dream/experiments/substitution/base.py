@@ -9,7 +9,7 @@ and merges the scores of every process.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import pytorch_lightning as pl
 import torch
@@ -23,13 +23,12 @@ from lightning_dream.errors import ConfigError, check_positive, check_range
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import substituted_at_position
 from lightning_dream.models.readout import ActivationTarget
+from lightning_dream.results import ResultSource
 from lightning_dream.strategies import gather_to_rank_zero
 from lightning_dream.tokenization import tokenize_sentence
 
 
-class SubstitutionExperiment(pl.LightningModule):
-    result_format: ClassVar[str] = ""
-
+class SubstitutionExperiment(pl.LightningModule, ResultSource):
     def __init__(
         self,
         model: str = "minilm-l6",
@@ -88,7 +87,8 @@ class SubstitutionExperiment(pl.LightningModule):
         """Token ids to put at ``change_word`` (the original token among them)."""
         raise NotImplementedError
 
-    def job_results(self) -> list[dict[str, Any]]:
+    def job_results(self) -> dict[int, dict[str, Any]]:
+        """Every job's row, on rank 0 (the scores of every rank are merged first)."""
         raise NotImplementedError
 
     # -- scoring -----------------------------------------------------------------------------

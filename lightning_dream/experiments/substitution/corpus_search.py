@@ -23,6 +23,7 @@ from lightning_dream.errors import ConfigError, check_positive, check_range
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import hidden_at_position
 from lightning_dream.models.readout import ActivationTarget, EncoderReadout
+from lightning_dream.results import CORPUS_SEARCH_FORMAT, ResultSource
 from lightning_dream.strategies import gather_to_rank_zero
 
 TopK = tuple[Tensor, Tensor, Tensor]  # (values, sentence indices, positions), each (k, neurons)
@@ -35,8 +36,8 @@ def merge_top(parts: list[TopK], k: int) -> TopK:
     return best.values, sentences.gather(0, best.indices), positions.gather(0, best.indices)
 
 
-class CorpusSearch(pl.LightningModule):
-    result_format = "lightning_dream.corpus_search/1"
+class CorpusSearch(pl.LightningModule, ResultSource):
+    result_format = CORPUS_SEARCH_FORMAT
 
     def __init__(
         self,
@@ -133,11 +134,11 @@ class CorpusSearch(pl.LightningModule):
         sentences = batch[:, None].expand_as(values)
         self.top = merge_top([self.top, (values.float().cpu(), sentences, positions.cpu())], self.hparams.top_k)
 
-    def job_results(self) -> list[dict[str, Any]]:
+    def job_results(self) -> dict[int, dict[str, Any]]:
         values, sentences, positions = merge_top(gather_to_rank_zero(self.top), self.hparams.top_k)
         if self.global_rank != 0:
-            return []
-        results = []
+            return {}
+        results = {}
         for job, neuron in enumerate(self.neuron_ids):
             top = []
             for value, index, position in zip(
@@ -155,15 +156,13 @@ class CorpusSearch(pl.LightningModule):
                         "activation": value,
                     }
                 )
-            results.append(
-                {
-                    "job": job,
-                    "corpus": self.hparams.corpus,
-                    "layer_id": self.hparams.layer_id,
-                    "neuron_id": neuron,
-                    "word_id": self.hparams.word_id,
-                    "sentences_searched": len(self.sentences),
-                    "top": top,
-                }
-            )
+            results[job] = {
+                "job": job,
+                "corpus": self.hparams.corpus,
+                "layer_id": self.hparams.layer_id,
+                "neuron_id": neuron,
+                "word_id": self.hparams.word_id,
+                "sentences_searched": len(self.sentences),
+                "top": top,
+            }
         return results

@@ -10,10 +10,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lightning_dream.experiments.substitution.base import SubstitutionExperiment
+from lightning_dream.results import SIMILAR_EMBEDDINGS_FORMAT
 
 
 class SimilarEmbeddings(SubstitutionExperiment):
-    result_format = "lightning_dream.similar_embeddings/1"
+    result_format = SIMILAR_EMBEDDINGS_FORMAT
 
     @property
     def max_top_k(self) -> int:
@@ -33,13 +34,13 @@ class SimilarEmbeddings(SubstitutionExperiment):
         found = [self.nearest[m].indices.cpu() for m in ("cosine", "euclidean")]
         return torch.cat([*found, torch.tensor([self.original_id])]).unique()
 
-    def job_results(self) -> list[dict[str, Any]]:
+    def job_results(self) -> dict[int, dict[str, Any]]:
         values = self.merged_values()
         if self.global_rank != 0:
-            return []
+            return {}
         field = {"cosine": "similarity", "euclidean": "distance"}
-        return [
-            {
+        return {
+            job: {
                 **self.job_header(job, values),
                 **{
                     metric: [
@@ -50,4 +51,4 @@ class SimilarEmbeddings(SubstitutionExperiment):
                 },
             }
             for job in range(len(self.neuron_ids))
-        ]
+        }

@@ -13,29 +13,28 @@ import torch
 from torch import Tensor
 
 from lightning_dream.experiments.substitution.base import SubstitutionExperiment
+from lightning_dream.results import TOKEN_SEARCH_FORMAT
 
 
 class TokenSearch(SubstitutionExperiment):
-    result_format = "lightning_dream.token_search/1"
+    result_format = TOKEN_SEARCH_FORMAT
 
     def candidates(self) -> Tensor:
         return torch.arange(self.config.vocab_size)
 
-    def job_results(self) -> list[dict[str, Any]]:
+    def job_results(self) -> dict[int, dict[str, Any]]:
         values = self.merged_values()
         if self.global_rank != 0:
-            return []
-        results = []
+            return {}
+        results = {}
         for job in range(len(self.neuron_ids)):
             column = values[:, job]
             top = column.topk(self.hparams.top_k)
             original = column[self.original_id]
-            results.append(
-                {
-                    **self.job_header(job, values),
-                    "original_rank": int((column > original).sum()) + 1,
-                    "tokens_searched": int((~column.isnan()).sum()),
-                    "top": [self.token(int(i), float(v)) for v, i in zip(top.values, top.indices)],
-                }
-            )
+            results[job] = {
+                **self.job_header(job, values),
+                "original_rank": int((column > original).sum()) + 1,
+                "tokens_searched": int((~column.isnan()).sum()),
+                "top": [self.token(int(i), float(v)) for v, i in zip(top.values, top.indices)],
+            }
         return results

@@ -11,7 +11,7 @@ from lightning_dream.models.loading import load_encoder
 def test_every_layer_and_head_is_a_distribution_over_the_sentence(trainer_factory):
     module = SentenceAttention(sentences=["the cat sat on the mat .", "i hate kickshaws ."])
     trainer_factory().predict(module)
-    first, second = module.job_results()
+    first, second = module.job_results().values()
     assert first["tokens"][0] == "[CLS]" and len(second["tokens"]) == 8
     maps = torch.tensor(first["attentions"])
     assert maps.shape == (6, 12, 9, 9) and (first["layers"], first["heads"]) == (6, 12)

@@ -33,6 +33,44 @@ def test_mask_word_masks_a_position_and_reports_the_original(trainer_factory):
     assert 0 < entry["original_probability"] < 1 and entry["original_rank"] >= 1
 
 
+TWO_PROCESS_SENTENCES = [
+    "the capital of france is [MASK] .",
+    "[MASK] is a [MASK] .",
+    "the cat sat on the [MASK] .",
+    "he drove his [MASK] to work .",
+    "the [MASK] was closed on monday .",
+]
+
+
+def approx(value):
+    """``value`` with every float compared up to rounding (two processes run on fewer threads each)."""
+    if isinstance(value, float):
+        return pytest.approx(value, rel=1e-5, abs=1e-9)
+    if isinstance(value, dict):
+        return {key: approx(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [approx(item) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("strategy", ["job_sharding_spawn"])
+def test_two_processes_write_one_file_equal_to_one_process(tmp_path, strategy):
+    """Each process predicts its share of the batches; rank 0 alone writes the gathered rows, each
+    sentence once, in sentence order, exactly as one process writes them."""
+    from tests.helpers import quick_predict
+
+    def fill_mask() -> FillMask:  # 3 batches of 2, 1: shared 2 / 1 between two processes
+        return FillMask(sentences=TWO_PROCESS_SENTENCES, model="splade-tiny", top_k=3, batch_size=2)
+
+    quick_predict(fill_mask(), tmp_path / "one")
+    quick_predict(fill_mask(), tmp_path / "two", devices=2, strategy=strategy)
+    one, two = read_results(tmp_path / "one"), read_results(tmp_path / "two", "lightning_dream.fill_mask/1")
+    assert (one["trainer"]["world_size"], two["trainer"]["world_size"]) == (1, 2)
+    assert [row["sentence"] for row in two["rows"]] == TWO_PROCESS_SENTENCES
+    assert two["rows"] == approx(one["rows"])
+    assert [p.name for p in (tmp_path / "two").iterdir()] == ["results.json"]
+
+
 def test_sentence_without_mask_is_refused_before_loading():
     with pytest.raises(ConfigError) as err:
         FillMask(sentences="no mask here .", model="splade-tiny")

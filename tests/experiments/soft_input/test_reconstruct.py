@@ -12,9 +12,8 @@ import torch
 from lightning_dream.commands.export_activation import export_activation
 from lightning_dream.data.corpus import load_sentences
 from lightning_dream.errors import ConfigError
-from lightning_dream.experiments.inspection.cav import CAV_FORMAT
 from lightning_dream.experiments.soft_input.reconstruct import Reconstruct, ReconstructChanged, ReconstructShifted
-from lightning_dream.results import read_results, write_json_atomic
+from lightning_dream.results import CAV_FORMAT, read_results, write_json_atomic
 from tests.helpers import quick_trainer
 
 SHE = "she played baseball with her friends"

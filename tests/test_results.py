@@ -1,0 +1,35 @@
+"""Result files: strict JSON however a payload ends, rows from every process once and in order."""
+
+import json
+import warnings
+
+import pytest
+
+from lightning_dream.results import merge_rows, read_results, write_json_atomic
+
+
+def test_non_finite_values_are_written_as_null_with_a_reason(tmp_path):
+    payload = {
+        "format": "lightning_dream.test/1",
+        "maximal_exponent": float("nan"),
+        "distance": None,
+        "distance_undefined": "one input",  # the experiment's own reason is kept
+        "per_input": [0.5, float("inf")],
+        "rows": [{"correlation": float("-inf")}],
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = write_json_atomic(tmp_path / "results.json", payload)
+    json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(f"{name} in a result file"))
+    result = read_results(path)
+    assert result["maximal_exponent"] is None and "not a finite number (nan)" in result["maximal_exponent_undefined"]
+    assert result["distance_undefined"] == "one input"
+    assert result["per_input"] == [0.5, None] and "1 non-finite" in result["per_input_undefined"]
+    assert result["rows"][0] == {"correlation": None, "correlation_undefined": "not a finite number (-inf)"}
+    assert any("3 non-finite" in str(w.message) for w in caught)
+
+
+def test_rows_of_two_processes_come_back_in_index_order_each_once():
+    assert merge_rows([{0: {"a": 0}, 1: {"a": 1}}, {3: {"a": 3}, 2: {"a": 2}}]) == [{"a": i} for i in range(4)]
+    with pytest.raises(RuntimeError, match="row 1 was produced by two processes"):
+        merge_rows([{0: {}, 1: {}}, {1: {}}])
