@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytorch_lightning as pl
 from pytorch_lightning.cli import LightningCLI
 
-from lightning_dream.errors import ConfigError
+from lightning_dream.errors import ConfigError, check_finite_settings
 
 #: name -> "module:function" of a typed function; imported only when its command runs, so
 #: ``tokenize`` or ``report`` start without loading every experiment.
@@ -59,6 +59,11 @@ def _config_error_in(err: BaseException) -> ConfigError | None:
 
 
 class DreamCLI(LightningCLI):
+    def before_instantiate_classes(self) -> None:
+        """Every float of the parsed config is finite (NaN/inf refused) before anything is built."""
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        check_finite_settings(config.as_dict())
+
     def instantiate_classes(self) -> None:
         """jsonargparse reports a constructor's error as one of many Union attempts; surface ours alone."""
         try:
