@@ -39,12 +39,9 @@ class InspectExperiment(pl.LightningModule, ResultSource):
         texts = [sentences] if isinstance(sentences, str) else list(sentences)
         if not texts:
             raise ConfigError("sentences is empty: give at least one text")
-        self.input_ids = [tokenize_sentence(self.tokenizer, text) for text in texts]
-        self.texts = texts
         limit = self.config.max_position_embeddings
-        for text, ids in zip(texts, self.input_ids):
-            if len(ids) > limit:
-                raise ConfigError(f"text {text[:40]!r}... is {len(ids)} tokens: this model reads at most {limit}")
+        self.input_ids = [tokenize_sentence(self.tokenizer, text, limit) for text in texts]
+        self.texts = texts
         self.encoder = None
         self.results: dict[int, dict[str, Any]] = {}
 

@@ -123,7 +123,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             raise ConfigError("sentences is empty: give at least one sentence")
         jobs = []
         for sentence in self.sentences:
-            ids = tokenize_sentence(self.tokenizer, sentence)
+            ids = tokenize_sentence(self.tokenizer, sentence, self.config.max_position_embeddings)
             start, end = change_span(ids, *self.span)
             for target, info in self.targets(ids):
                 target.validate(self.config.num_hidden_layers, self.config.hidden_size, len(ids))

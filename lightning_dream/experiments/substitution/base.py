@@ -60,7 +60,7 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
         self.model_name = model
         self.config = load_config(model)
         self.tokenizer = load_tokenizer(model)
-        self.input_ids = torch.tensor(tokenize_sentence(self.tokenizer, sentence))
+        self.input_ids = torch.tensor(tokenize_sentence(self.tokenizer, sentence, self.config.max_position_embeddings))
         check_range("change_word", change_word, 1, len(self.input_ids) - 2)
         self.word_id = change_word if word_id is None else word_id
         if isinstance(neuron_ids, int):
