@@ -23,6 +23,8 @@ from lightning_dream.tokenization import tokenize_sentence
 
 
 class InspectExperiment(pl.LightningModule, ResultSource):
+    #: independent jobs: on several devices the CLI gives them job sharding (``strategies.job_strategy``)
+    independent_jobs: ClassVar[bool] = True
     result_format: ClassVar[str] = INSPECT_FORMAT
 
     def __init__(self, model: str = "minilm-l6", sentences: list[str] | str = "the cat sat on the mat ."):

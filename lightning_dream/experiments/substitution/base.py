@@ -9,7 +9,7 @@ and merges the scores of every process.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pytorch_lightning as pl
 import torch
@@ -29,6 +29,9 @@ from lightning_dream.tokenization import tokenize_sentence
 
 
 class SubstitutionExperiment(pl.LightningModule, ResultSource):
+    #: independent jobs: on several devices the CLI gives them job sharding (``strategies.job_strategy``)
+    independent_jobs: ClassVar[bool] = True
+
     def __init__(
         self,
         model: str = "minilm-l6",
