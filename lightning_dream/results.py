@@ -103,6 +103,10 @@ class ResultSource:
         """Lines to print (and log as TensorBoard text) once the file is written."""
         return []
 
+    def result_scalars(self, payload: dict[str, Any]) -> dict[str, float]:
+        """Run-level numbers to log to the trainer's logger (TensorBoard scalars), e.g. P@k."""
+        return {}
+
 
 def result_header(module: Any, trainer: Any) -> dict[str, Any]:
     """The fields every run's result file starts with: what ran, with which settings, on what."""
