@@ -12,9 +12,11 @@ import sys
 from collections.abc import Callable
 
 import pytorch_lightning as pl
+from jsonargparse.typing import import_object
 from pytorch_lightning.cli import LightningCLI
 
-from lightning_dream.errors import ConfigError
+from lightning_dream.errors import ConfigError, check_finite_settings
+from lightning_dream.strategies import job_strategy
 
 #: name -> "module:function" of a typed function; imported only when its command runs, so
 #: ``tokenize`` or ``report`` start without loading every experiment.
@@ -59,6 +61,16 @@ def _config_error_in(err: BaseException) -> ConfigError | None:
 
 
 class DreamCLI(LightningCLI):
+    def before_instantiate_classes(self) -> None:
+        """Every float of the parsed config is finite (NaN/inf refused) before anything is built, and an
+        experiment of independent jobs gets job sharding on several devices (``strategies.job_strategy``)."""
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        check_finite_settings(config.as_dict())
+        model, trainer = config.get("model"), config.trainer
+        experiment = import_object(model.class_path) if model is not None and "class_path" in model else None
+        if getattr(experiment, "independent_jobs", False):
+            trainer.strategy = job_strategy(experiment.__name__, trainer.strategy, trainer.devices, trainer.num_nodes)
+
     def instantiate_classes(self) -> None:
         """jsonargparse reports a constructor's error as one of many Union attempts; surface ours alone."""
         try:

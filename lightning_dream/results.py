@@ -27,9 +27,11 @@ The contracts a format keeps:
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -101,6 +103,10 @@ class ResultSource:
         """Lines to print (and log as TensorBoard text) once the file is written."""
         return []
 
+    def result_scalars(self, payload: dict[str, Any]) -> dict[str, float]:
+        """Run-level numbers to log to the trainer's logger (TensorBoard scalars), e.g. P@k."""
+        return {}
+
 
 def result_header(module: Any, trainer: Any) -> dict[str, Any]:
     """The fields every run's result file starts with: what ran, with which settings, on what."""
@@ -168,9 +174,13 @@ def write_json_atomic(path: str | Path, payload: Any) -> Path:
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Any text file (a report page) written the same way as the result files."""
+    """Any text file (a report page) written the same way as the result files: a temporary file
+    beside it, fsynced, renamed over it, then the folder fsynced so the rename survives a crash.
+    Temporary files a killed write left behind (``.<name>.XXXX``) are removed first (one writer
+    per file: results.json is written by rank 0 alone)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(path.parent, f".{path.name}.")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes 0600; results and reports are for others to read too
@@ -182,7 +192,26 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_folder(path.parent)
     return path
+
+
+def remove_stale(folder: Path, prefix: str) -> None:
+    """Delete what an interrupted write left in ``folder`` under ``prefix`` (files or folders)."""
+    for stale in folder.glob(f"{glob.escape(prefix)}*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable (POSIX: the directory entry is the folder's data)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_results(path: str | Path, expected_format: str | None = None) -> dict[str, Any]:

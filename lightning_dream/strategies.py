@@ -8,7 +8,10 @@ results, but never wraps the module, so each rank optimises only its own jobs.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytorch_lightning as pl
+import torch
 import torch.distributed as dist
 from pytorch_lightning.strategies import DDPStrategy, StrategyRegistry
 from pytorch_lightning.trainer.states import TrainerFn
@@ -44,6 +47,37 @@ class JobShardingStrategy(DDPStrategy):
 
 
 JobShardingStrategy.register_strategies(StrategyRegistry)
+
+
+def several_devices(devices: Any, num_nodes: int = 1) -> bool:
+    """Whether a Trainer's ``devices``/``num_nodes`` ask for more than one process."""
+    if num_nodes and int(num_nodes) > 1:
+        return True
+    if isinstance(devices, (list, tuple)):
+        return len(devices) > 1
+    text = str(devices).strip()
+    if text == "auto":
+        return torch.cuda.device_count() > 1
+    if "," in text:
+        return len([part for part in text.split(",") if part.strip()]) > 1
+    return text == "-1" or (text.isdigit() and int(text) > 1)
+
+
+def job_strategy(experiment: str, strategy: Any, devices: Any, num_nodes: int = 1) -> Any:
+    """The strategy an experiment of independent jobs runs with: job sharding when the strategy is
+    left to Lightning (``auto``) and several devices are asked for; another explicit strategy on
+    several devices is refused (stock DDP would average unrelated jobs' gradients, or hang)."""
+    from lightning_dream.errors import ConfigError
+
+    if not several_devices(devices, num_nodes) or (isinstance(strategy, str) and strategy.startswith("job_sharding")):
+        return strategy
+    if strategy in ("auto", None):
+        return JobShardingStrategy.strategy_name
+    name = strategy if isinstance(strategy, str) else type(strategy).__name__
+    raise ConfigError(
+        f"trainer.strategy={name} cannot run {experiment}'s independent jobs on several devices: "
+        "leave it out (auto) or give job_sharding (job_sharding_spawn/_fork in notebooks)"
+    )
 
 
 def shard(num_jobs: int, rank: int, world_size: int) -> range:

@@ -33,3 +33,11 @@ def test_rows_of_two_processes_come_back_in_index_order_each_once():
     assert merge_rows([{0: {"a": 0}, 1: {"a": 1}}, {3: {"a": 3}, 2: {"a": 2}}]) == [{"a": i} for i in range(4)]
     with pytest.raises(RuntimeError, match="row 1 was produced by two processes"):
         merge_rows([{0: {}, 1: {}}, {1: {}}])
+
+
+def test_a_killed_write_leaves_nothing_behind_after_the_next(tmp_path):
+    from lightning_dream.results import write_text_atomic
+
+    (tmp_path / ".results.json.k1ll3d").write_text('{"half": ')  # a write killed before its rename
+    write_text_atomic(tmp_path / "results.json", "{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]

@@ -2,7 +2,8 @@
 
 The module side is ``results.ResultSource``: ``job_results()`` on every rank (this rank's rows by
 job or item index), then on rank 0 ``result_fields(rows)`` (run-level fields from all rows, e.g.
-P@k over every fact or a per-layer summary) and ``result_lines(payload)`` (what to print).
+P@k over every fact or a per-layer summary), ``result_lines(payload)`` (what to print) and
+``result_scalars(payload)`` (numbers for the logger, e.g. P@k in TensorBoard).
 """
 
 from __future__ import annotations
@@ -60,4 +61,7 @@ class ResultWriter(Callback):
             pl_module.print(line)
         if lines and isinstance(trainer.logger, TensorBoardLogger):
             trainer.logger.experiment.add_text("results", "  \n".join(lines), trainer.global_step)
+        scalars = pl_module.result_scalars(payload)
+        if scalars and trainer.logger is not None:
+            trainer.logger.log_metrics(scalars, step=trainer.global_step)
         return paths

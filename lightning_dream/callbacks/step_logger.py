@@ -51,8 +51,8 @@ class StepLogger(Callback):
     def log_views(self, trainer: pl.Trainer, pl_module: pl.LightningModule, record) -> None:
         """Snapped text of every job and the softmax image of the first few jobs."""
         soft = pl_module.soft
-        probs = soft.probabilities(record.temperature).detach()
         views = []
+        probs = soft.probabilities(record.temperature).detach() if pl_module.local_jobs else None
         for row, job in enumerate(pl_module.local_jobs):
             rows = (soft.row_job == row).nonzero()[:, 0]
             top = probs[rows].topk(self.top_k, dim=-1)

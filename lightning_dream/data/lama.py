@@ -1,9 +1,10 @@
 """Cloze facts in LAMA's jsonl format, and the offline probe set built from held-out news.
 
-A LAMA line holds ``masked_sentences`` (a list of sentences; together they hold one [MASK])
-and ``obj_label`` (the word that belongs there, one vocabulary token); the relation is read
-from ``predicate_id`` (T-REx), else ``pred`` (Google-RE), else the file name. Bad lines stop
-the run with their line number: a probe that silently skips facts reports a wrong P@k.
+A LAMA line holds ``masked_sentences`` (a list of sentences, one [MASK] each) and
+``obj_label`` (the word that belongs there, one vocabulary token); the relation is read from
+``predicate_id`` (T-REx), else ``pred`` (Google-RE), else the file name. Several sentences
+(Google-RE's evidence) are one query, joined with [SEP] (``read_fact``). Bad lines stop the run,
+every one named with its number: a probe that silently skips facts reports a wrong P@k.
 
 ``build_cloze_probe`` writes such a file from sentences the ``minilm-l6-mlm`` head never saw
 (the held-out side of ``MaskedTextData``'s split), masking one word per sentence: a content word
@@ -26,6 +27,7 @@ from transformers import PreTrainedTokenizerBase
 from lightning_dream.data.corpus import load_sentences, train_heldout_split
 from lightning_dream.errors import ConfigError
 from lightning_dream.models.loading import load_tokenizer
+from lightning_dream.tokenization import tokenize_sentence
 
 LAMA_MASK = "[MASK]"
 #: probe sets shipped inside the package, by name
@@ -33,13 +35,21 @@ _PROBES_DIR = Path(__file__).resolve().parents[1] / "embedded" / "probes"
 EMBEDDED_PROBES = {"news-cloze": _PROBES_DIR / "news_cloze.jsonl", "news-words": _PROBES_DIR / "news_words.jsonl"}
 
 
+#: how many bad lines a probe file's error names (the rest are counted)
+MAX_BAD_LINES = 10
+
+
 @dataclass(frozen=True)
 class ClozeFact:
     line: int  # 1-based line in the file
     relation: str
-    text: str  # the masked sentences joined, with the tokenizer's mask token
+    text: str  # the sentences of the query as one text, [SEP] between them
     obj_label: str
     label_id: int
+    input_ids: tuple[int, ...]  # [CLS] sentence [SEP] sentence ... [SEP], within the model's length
+    mask_position: int  # the first [MASK]: where the gold token is ranked
+    id: str | None = None  # the record's ``uuid`` (or ``id``)
+    sub_label: str | None = None
 
 
 def resolve_probe(path: str) -> Path:
@@ -52,40 +62,75 @@ def resolve_probe(path: str) -> Path:
     return Path(path)
 
 
-def read_lama(path: str, tokenizer: PreTrainedTokenizerBase) -> list[ClozeFact]:
-    """Every fact of a LAMA jsonl file (or an embedded probe name), checked line by line."""
+def read_fact(
+    number: int, raw: str, relation: str, tokenizer: PreTrainedTokenizerBase, max_length: int | None
+) -> ClozeFact:
+    """One LAMA line as a query, or a ConfigError saying what is wrong with it.
+
+    Several ``masked_sentences`` (Google-RE's evidence sentences, one [MASK] each) are one query:
+    ``[CLS] s1 [SEP] s2 [SEP] ...``, as many whole sentences as fit the model's positions (at
+    least the first), ranked at the first [MASK]."""
+    try:
+        record = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"not JSON ({err.msg})") from None
+    missing = (
+        [f for f in ("masked_sentences", "obj_label") if f not in record]
+        if isinstance(record, dict)
+        else ["masked_sentences", "obj_label"]
+    )
+    if missing:
+        raise ConfigError(f"missing {', '.join(missing)}: a LAMA line needs masked_sentences (list) and obj_label")
+    sentences = record["masked_sentences"]
+    sentences = [sentences] if isinstance(sentences, str) else [str(s) for s in sentences]
+    masks = [s.count(LAMA_MASK) for s in sentences]
+    if not sentences or any(count != 1 for count in masks):
+        counts = masks[0] if len(masks) == 1 else masks
+        raise ConfigError(f"masked_sentences hold {counts} {LAMA_MASK}: each sentence needs exactly one")
+    label = str(record["obj_label"])
+    ids = tokenizer(label, add_special_tokens=False)["input_ids"]
+    if len(ids) != 1 or ids[0] == tokenizer.unk_token_id:
+        pieces = tokenizer.convert_ids_to_tokens(ids)
+        raise ConfigError(f"obj_label {label!r} is not one vocabulary token (it tokenises as {pieces})")
+    limit = min(n for n in (max_length, tokenizer.model_max_length) if n is not None)
+    input_ids: list[int] = []
+    kept = []
+    for sentence in sentences:
+        sentence_ids = tokenize_sentence(tokenizer, sentence.replace(LAMA_MASK, tokenizer.mask_token), max_length)
+        joined = sentence_ids if not input_ids else input_ids + sentence_ids[1:]  # [CLS] a [SEP] b [SEP]
+        if len(joined) > limit:
+            break
+        input_ids, kept = joined, [*kept, sentence]
+    text = f" {tokenizer.sep_token} ".join(kept).replace(LAMA_MASK, tokenizer.mask_token)
+    identity = record.get("uuid", record.get("id"))
+    return ClozeFact(
+        number,
+        str(record.get("predicate_id", record.get("pred", relation))),
+        text,
+        label,
+        ids[0],
+        tuple(input_ids),
+        input_ids.index(tokenizer.mask_token_id),
+        None if identity is None else str(identity),
+        None if record.get("sub_label") is None else str(record["sub_label"]),
+    )
+
+
+def read_lama(path: str, tokenizer: PreTrainedTokenizerBase, max_length: int | None = None) -> list[ClozeFact]:
+    """Every fact of a LAMA jsonl file (or an embedded probe name), checked line by line; the
+    error names every bad line (up to ``MAX_BAD_LINES``) so one run shows what to fix."""
     source = resolve_probe(path)
-    facts = []
+    facts, bad = [], []
     for number, raw in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
         if not raw.strip():
             continue
-        where = f"{source.name} line {number}"
         try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as err:
-            raise ConfigError(f"{where} is not JSON ({err.msg})") from None
-        missing = (
-            [f for f in ("masked_sentences", "obj_label") if f not in record]
-            if isinstance(record, dict)
-            else ["masked_sentences", "obj_label"]
-        )
-        if missing:
-            raise ConfigError(
-                f"{where} is missing {', '.join(missing)}: a LAMA line needs masked_sentences (list) and obj_label"
-            )
-        sentences = record["masked_sentences"]
-        if isinstance(sentences, str):
-            sentences = [sentences]
-        text = " ".join(str(s) for s in sentences)
-        if text.count(LAMA_MASK) != 1:
-            raise ConfigError(f"{where}: masked_sentences hold {text.count(LAMA_MASK)} {LAMA_MASK}, need exactly one")
-        label = str(record["obj_label"])
-        ids = tokenizer(label, add_special_tokens=False)["input_ids"]
-        if len(ids) != 1 or ids[0] == tokenizer.unk_token_id:
-            pieces = tokenizer.convert_ids_to_tokens(ids)
-            raise ConfigError(f"{where}: obj_label {label!r} is not one vocabulary token (it tokenises as {pieces})")
-        relation = str(record.get("predicate_id", record.get("pred", source.stem)))
-        facts.append(ClozeFact(number, relation, text.replace(LAMA_MASK, tokenizer.mask_token), label, ids[0]))
+            facts.append(read_fact(number, raw, source.stem, tokenizer, max_length))
+        except ConfigError as err:
+            bad.append(f"line {number}: {err}")
+    if bad:
+        more = f"; and {len(bad) - MAX_BAD_LINES} more" if len(bad) > MAX_BAD_LINES else ""
+        raise ConfigError(f"{source.name} has {len(bad)} bad line(s): {'; '.join(bad[:MAX_BAD_LINES])}{more}")
     if not facts:
         raise ConfigError(f"probe file {source} holds no facts")
     return facts

@@ -8,8 +8,9 @@ from typing import Any
 
 from lightning_dream.errors import ConfigError
 from lightning_dream.report import html
+from lightning_dream.report.blocks import Section
 from lightning_dream.report.runs import Run, find_runs
-from lightning_dream.report.views import render_views
+from lightning_dream.report.views import MALFORMED, problem_section, render_views
 from lightning_dream.results import write_text_atomic
 
 
@@ -28,14 +29,23 @@ def run_html(run: Run, anchor: str) -> str:
         f'<p class="meta">{escape(str(result.get("experiment", "?")))} · {escape(str(result.get("format")))} '
         f"· {escape(describe(result))} · {escape(str(run.path))}</p>"
     )
-    return head + meta + "".join(html.section(s) for s in render_views(result)) + "</div>"
+    return head + meta + "".join(section_html(s) for s in render_views(result)) + "</div>"
+
+
+def section_html(section: Section) -> str:
+    """A section's HTML; a value its blocks cannot draw (a string in a chart) becomes a note."""
+    try:
+        return html.section(section)
+    except MALFORMED as err:
+        return html.section(problem_section(section.title, err))
 
 
 def index_html(runs: list[Run]) -> str:
     rows = []
     for i, run in enumerate(runs):
         result = run.result or {}
-        status = escape(run.problem) if run.problem else f"{len(result.get('jobs', []))} jobs"
+        jobs = result.get("jobs", [])
+        status = escape(run.problem) if run.problem else f"{len(jobs) if isinstance(jobs, list) else '?'} jobs"
         rows.append(
             f'<tr class="index-row" data-ok="{int(run.problem is None)}">'
             f'<td><a href="#run-{i}">{escape(run.name)}</a></td>'

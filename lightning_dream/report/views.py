@@ -37,6 +37,21 @@ VIEWS: dict[str, tuple[int, tuple[View, ...]]] = {
 }
 
 
+#: what a malformed field raises inside a view (a string where a number belongs, a number where a
+#: list belongs, a missing key): the view becomes a warning note instead of a traceback
+MALFORMED = (MissingFields, KeyError, TypeError, IndexError, ValueError, AttributeError)
+
+
+def problem_section(name: str, err: Exception) -> Section:
+    """The note shown in place of a view (or a section) that the results cannot fill."""
+    detail = err if isinstance(err, MissingFields) else f"{type(err).__name__}: {err}"
+    return Section(
+        name.replace("_", "-"),
+        name.replace("_", " "),
+        [Note(f"cannot show this view: {detail} (malformed, partially written or older results?)", "warning")],
+    )
+
+
 #: experiments whose results describe the whole run rather than a list of jobs
 WHOLE_RUN = {"albert_trajectory", "albert_lyapunov", "depth_sweep"}
 
@@ -89,13 +104,6 @@ def render_views(result: dict[str, Any]) -> list[Section]:
     for view in views:
         try:
             sections += view(result)
-        except (MissingFields, KeyError, TypeError, IndexError) as err:
-            detail = err if isinstance(err, MissingFields) else f"{type(err).__name__}: {err}"
-            sections.append(
-                Section(
-                    view.__name__.replace("_", "-"),
-                    view.__name__.replace("_", " "),
-                    [Note(f"cannot show this view: {detail} (partially written or older results?)", "warning")],
-                )
-            )
+        except MALFORMED as err:
+            sections.append(problem_section(view.__name__, err))
     return sections

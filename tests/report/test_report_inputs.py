@@ -114,3 +114,16 @@ def test_cli_writes_the_page_and_says_bad_input_in_one_line(dream_run, tmp_path,
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "does not exist" in err and "\n" not in err
+
+
+@pytest.mark.parametrize(
+    "change, found",
+    [
+        (lambda p: p["jobs"][0].update(final_activation="high"), "ValueError"),  # a string activation
+        (lambda p: p.update(jobs=[3, 4]), "AttributeError"),  # integer jobs
+    ],
+)
+def test_malformed_fields_are_a_note_on_the_page(dream_run, tmp_path, change, found):
+    folder = copy_with(dream_run, tmp_path / "run", change)
+    page = Path(report(str(folder))).read_text()
+    assert f"cannot show this view: {found}" in html.unescape(page)

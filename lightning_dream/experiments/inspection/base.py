@@ -23,6 +23,8 @@ from lightning_dream.tokenization import tokenize_sentence
 
 
 class InspectExperiment(pl.LightningModule, ResultSource):
+    #: independent jobs: on several devices the CLI gives them job sharding (``strategies.job_strategy``)
+    independent_jobs: ClassVar[bool] = True
     result_format: ClassVar[str] = INSPECT_FORMAT
 
     def __init__(self, model: str = "minilm-l6", sentences: list[str] | str = "the cat sat on the mat ."):
@@ -39,12 +41,9 @@ class InspectExperiment(pl.LightningModule, ResultSource):
         texts = [sentences] if isinstance(sentences, str) else list(sentences)
         if not texts:
             raise ConfigError("sentences is empty: give at least one text")
-        self.input_ids = [tokenize_sentence(self.tokenizer, text) for text in texts]
-        self.texts = texts
         limit = self.config.max_position_embeddings
-        for text, ids in zip(texts, self.input_ids):
-            if len(ids) > limit:
-                raise ConfigError(f"text {text[:40]!r}... is {len(ids)} tokens: this model reads at most {limit}")
+        self.input_ids = [tokenize_sentence(self.tokenizer, text, limit) for text in texts]
+        self.texts = texts
         self.encoder = None
         self.results: dict[int, dict[str, Any]] = {}
 

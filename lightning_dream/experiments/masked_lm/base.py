@@ -10,7 +10,7 @@ item order.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
@@ -24,6 +24,8 @@ from lightning_dream.results import ResultSource
 
 
 class MaskedLMPrediction(pl.LightningModule, ResultSource):
+    #: independent jobs: on several devices the CLI gives them job sharding (``strategies.job_strategy``)
+    independent_jobs: ClassVar[bool] = True
     result_rows = "rows"
 
     def __init__(self, model: str = "minilm-l6-mlm", batch_size: int = 16):

@@ -43,7 +43,7 @@ class FillMask(MaskedLMPrediction):
 
     def masked_input(self, sentence: str) -> tuple[list[int], list[int], list[int | None]]:
         """(ids with masks, mask positions, original ids at them or None)."""
-        ids = tokenize_sentence(self.tokenizer, sentence)
+        ids = tokenize_sentence(self.tokenizer, sentence, self.config.max_position_embeddings)
         mask_id = self.tokenizer.mask_token_id
         if self.hparams.mask_word is not None:
             position = check_range("mask_word", self.hparams.mask_word, 1, len(ids) - 2)

@@ -30,7 +30,7 @@ class KnowledgeProbe(MaskedLMPrediction):
         """
         super().__init__(**kwargs)
         self.check_top_k(top_k)
-        self.facts = read_lama(probe_file, self.tokenizer)
+        self.facts = read_lama(probe_file, self.tokenizer, self.config.max_position_embeddings)
         self.relations = sorted({fact.relation for fact in self.facts})
 
     def items(self) -> list[int]:
@@ -39,9 +39,8 @@ class KnowledgeProbe(MaskedLMPrediction):
     @torch.no_grad()
     def predict_step(self, batch: list[int], batch_idx: int) -> list[dict[str, Any]]:
         facts = [self.facts[i] for i in batch]
-        encoded = [self.tokenizer(f.text)["input_ids"] for f in facts]
-        ids, mask = pad_batch(encoded, self.tokenizer.pad_token_id)
-        positions = torch.tensor([e.index(self.tokenizer.mask_token_id) for e in encoded])
+        ids, mask = pad_batch([list(f.input_ids) for f in facts], self.tokenizer.pad_token_id)
+        positions = torch.tensor([f.mask_position for f in facts])
         logits = logits_at(self.mlm, ids, mask, torch.arange(len(facts)), positions)
         labels = torch.tensor([f.label_id for f in facts])
         top = logits.topk(self.hparams.top_k, dim=-1).indices
@@ -49,6 +48,9 @@ class KnowledgeProbe(MaskedLMPrediction):
         return [
             {
                 "line": f.line,
+                "id": f.id,
+                "sub_label": f.sub_label,
+                "sentence": f.text,
                 "relation": f.relation,
                 "obj_label": f.obj_label,
                 "rank": int(rank),
@@ -70,3 +72,8 @@ class KnowledgeProbe(MaskedLMPrediction):
             }
 
         return {"overall": scores("overall"), "relations": {r: scores(r) for r in self.relations}}
+
+    def result_scalars(self, payload: dict[str, Any]) -> dict[str, float]:
+        """P@1 and P@k, overall and per relation, as TensorBoard scalars."""
+        groups = {"overall": payload["overall"], **{f"relation/{r}": v for r, v in payload["relations"].items()}}
+        return {f"{group}/{name}": value for group, s in groups.items() for name, value in s.items() if "@" in name}

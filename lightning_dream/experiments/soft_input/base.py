@@ -26,7 +26,7 @@ from lightning_dream.models.readout import ActivationTarget, EncoderReadout
 from lightning_dream.models.schedules import TemperatureSchedule
 from lightning_dream.models.soft_tokens import Init, SoftTokens
 from lightning_dream.results import SOFT_INPUT_FORMAT, ResultSource
-from lightning_dream.strategies import shard
+from lightning_dream.strategies import JobShardingStrategy, job_strategy, shard
 from lightning_dream.tokenization import tokenize_sentence
 
 
@@ -51,6 +51,8 @@ class Evaluation(NamedTuple):
 
 
 class SoftInputExperiment(pl.LightningModule, ResultSource):
+    #: independent jobs: on several devices the CLI gives them job sharding (``strategies.job_strategy``)
+    independent_jobs: ClassVar[bool] = True
     result_format: ClassVar[str] = SOFT_INPUT_FORMAT
     #: how many of the softmax's top tokens each snapshot keeps per changeable position
     snapshot_top_k: ClassVar[int] = 8
@@ -108,6 +110,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         self.strict_loading = False  # the frozen encoder is not in checkpoints
         self.readout: EncoderReadout | None = None
         self.soft: SoftTokens | None = None
+        self.idle_weight: torch.nn.Parameter | None = None  # set on a rank without jobs
         self.tracker = JobTracker()
         self.last_step: StepRecord | None = None
         self._snapped: tuple[Tensor, Tensor] | None = None  # (ids, value) of the last snapped evaluation
@@ -123,7 +126,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             raise ConfigError("sentences is empty: give at least one sentence")
         jobs = []
         for sentence in self.sentences:
-            ids = tokenize_sentence(self.tokenizer, sentence)
+            ids = tokenize_sentence(self.tokenizer, sentence, self.config.max_position_embeddings)
             start, end = change_span(ids, *self.span)
             for target, info in self.targets(ids):
                 target.validate(self.config.num_hidden_layers, self.config.hidden_size, len(ids))
@@ -161,12 +164,22 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
                 raise ConfigError("no jobs: give at least one sentence and target")
         return self._jobs
 
+    def setup(self, stage: str) -> None:
+        """A Trainer built by hand with stock DDP is refused too (the CLI already chose job sharding)."""
+        if self.trainer.world_size > 1 and not isinstance(self.trainer.strategy, JobShardingStrategy):
+            job_strategy(type(self).__name__, self.trainer.strategy, self.trainer.world_size)
+
     def configure_model(self) -> None:
-        if self.readout is not None:
+        if self.readout is not None or self.idle_weight is not None:
             return
         world = self.trainer.world_size if self._trainer is not None else 1
         rank = self.trainer.global_rank if self._trainer is not None else 0
         self.local_jobs = [self.jobs[i] for i in shard(len(self.jobs), rank, world)]
+        if not self.local_jobs:
+            # more processes than jobs: this rank loads no model and optimises one dummy zero, so it
+            # counts the same steps as the others and joins every gather (logging, results)
+            self.idle_weight = torch.nn.Parameter(torch.zeros(1))
+            return
         self.readout = EncoderReadout(self.load_model())
         batch = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
         self.register_buffer("attention_mask", batch.attention_mask, persistent=False)
@@ -183,11 +196,12 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         self.prepare_targets()
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
+        parameters = [self.idle_weight] if self.idle_weight is not None else list(self.soft.parameters())
         if self.hparams.optimizer == "sgd":
-            return torch.optim.SGD(self.soft.parameters(), lr=self.hparams.lr)
+            return torch.optim.SGD(parameters, lr=self.hparams.lr)
         # fused: one pass over the logits instead of ~6 with (jobs x positions, vocab) temporaries;
         # the same update up to the last bit of rounding
-        return torch.optim.Adam(self.soft.parameters(), lr=self.hparams.lr, fused=True)
+        return torch.optim.Adam(parameters, lr=self.hparams.lr, fused=True)
 
     def train_dataloader(self) -> DataLoader:
         return step_loader(self.num_iterations)
@@ -238,6 +252,10 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         step = self.global_step
         temperature = self.schedule(step)
+        if self.idle_weight is not None:
+            empty = torch.zeros(0)
+            self.last_step = StepRecord(step, temperature, [], empty.long(), empty, empty)
+            return self.idle_weight.sum() * 0
         soft, snapped, ids = self.evaluate(step, temperature)
         loss = -soft
         record = None
@@ -331,5 +349,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         )
 
     def job_results(self) -> dict[int, dict[str, Any]]:
+        if not self.local_jobs:
+            return {}
         final, value = self.final_snapped()
         return {job.index: self.job_result(row, job, final, value).to_json() for row, job in enumerate(self.local_jobs)}

@@ -67,7 +67,7 @@ class DreamMLM(SoftInputExperiment):
 
     def masked_ids(self, sentence: str) -> tuple[list[int], int]:
         """Token ids with exactly one [MASK], and its position."""
-        ids = tokenize_sentence(self.tokenizer, sentence)
+        ids = tokenize_sentence(self.tokenizer, sentence, self.config.max_position_embeddings)
         mask_id = self.tokenizer.mask_token_id
         if self.hparams.mask_word is not None:
             check_range("mask_word", self.hparams.mask_word, 1, len(ids) - 2)

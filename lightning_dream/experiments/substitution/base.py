@@ -9,7 +9,7 @@ and merges the scores of every process.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pytorch_lightning as pl
 import torch
@@ -29,6 +29,9 @@ from lightning_dream.tokenization import tokenize_sentence
 
 
 class SubstitutionExperiment(pl.LightningModule, ResultSource):
+    #: independent jobs: on several devices the CLI gives them job sharding (``strategies.job_strategy``)
+    independent_jobs: ClassVar[bool] = True
+
     def __init__(
         self,
         model: str = "minilm-l6",
@@ -60,7 +63,7 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
         self.model_name = model
         self.config = load_config(model)
         self.tokenizer = load_tokenizer(model)
-        self.input_ids = torch.tensor(tokenize_sentence(self.tokenizer, sentence))
+        self.input_ids = torch.tensor(tokenize_sentence(self.tokenizer, sentence, self.config.max_position_embeddings))
         check_range("change_word", change_word, 1, len(self.input_ids) - 2)
         self.word_id = change_word if word_id is None else word_id
         if isinstance(neuron_ids, int):

@@ -8,7 +8,7 @@ keeps a running top-k, so memory does not grow with the corpus.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytorch_lightning as pl
 import torch
@@ -37,6 +37,8 @@ def merge_top(parts: list[TopK], k: int) -> TopK:
 
 
 class CorpusSearch(pl.LightningModule, ResultSource):
+    #: independent jobs: on several devices the CLI gives them job sharding (``strategies.job_strategy``)
+    independent_jobs: ClassVar[bool] = True
     result_format = CORPUS_SEARCH_FORMAT
 
     def __init__(

@@ -2,6 +2,8 @@ import json
 
 import pytest
 import torch
+from pytorch_lightning.loggers import TensorBoardLogger
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lightning_dream.data.corpus import load_sentences, train_heldout_split
 from lightning_dream.data.lama import EMBEDDED_PROBES, LAMA_MASK, read_lama
@@ -48,14 +50,14 @@ def test_precision_at_1_and_k_on_a_hand_checkable_set(tmp_path, trainer_factory)
 @pytest.mark.parametrize(
     "line, message",
     [
-        ('{"obj_label": "paris"}', "facts.jsonl line 2 is missing masked_sentences"),
-        ('{"masked_sentences": ["a [MASK] ."]}', "facts.jsonl line 2 is missing obj_label"),
+        ('{"obj_label": "paris"}', "facts.jsonl has 1 bad line(s): line 2: missing masked_sentences"),
+        ('{"masked_sentences": ["a [MASK] ."]}', "line 2: missing obj_label"),
         ('{"masked_sentences": ["no mask"], "obj_label": "x"}', "line 2: masked_sentences hold 0 [MASK]"),
         (
             '{"masked_sentences": ["a [MASK] ."], "obj_label": "kickshaws"}',
             "line 2: obj_label 'kickshaws' is not one vocabulary token (it tokenises as ['kicks', '##haw', '##s'])",
         ),
-        ("not json", "facts.jsonl line 2 is not JSON"),
+        ("not json", "facts.jsonl has 1 bad line(s): line 2: not JSON"),
     ],
 )
 def test_bad_probe_lines_name_their_line(tmp_path, line, message):
@@ -98,3 +100,41 @@ def test_minilm_mlm_on_the_news_probe(trainer_factory):
     overall = read_results(trainer.default_root_dir)["overall"]
     print(f"news-cloze on minilm-l6-mlm: {overall}")
     assert overall["P@10"] > overall["P@1"] > 0.05
+
+
+def test_every_bad_line_is_named_in_one_line(tmp_path):
+    good = {"masked_sentences": [SENTENCE], "obj_label": "paris"}
+    path = write_jsonl(
+        tmp_path / "facts.jsonl",
+        ["not json", good, '{"obj_label": "x"}', good, '{"masked_sentences": ["a [MASK] [MASK]"], "obj_label": "x"}'],
+    )
+    with pytest.raises(ConfigError) as err:
+        read_lama(path, load_tokenizer("splade-tiny"))
+    message = str(err.value)
+    assert message.startswith("facts.jsonl has 3 bad line(s): line 1: not JSON") and "\n" not in message
+    assert "line 3: missing masked_sentences" in message and "line 5: masked_sentences hold 2 [MASK]" in message
+
+
+def test_google_re_evidence_sentences_are_one_query_ranked_at_the_first_mask(tmp_path, trainer_factory):
+    evidence = ["the capital of france is [MASK] .", "[MASK] is a city on the seine ."]
+    record = {
+        "masked_sentences": evidence,
+        "obj_label": "paris",
+        "pred": "capital",
+        "uuid": "g-1",
+        "sub_label": "france",
+    }
+    tok = load_tokenizer("splade-tiny")
+    (fact,) = read_lama(write_jsonl(tmp_path / "re.jsonl", [record]), tok)
+    tokens = tok.convert_ids_to_tokens(list(fact.input_ids))
+    assert tokens[0] == "[CLS]" and tokens.count("[SEP]") == 2 and tokens.count("[MASK]") == 2
+    assert fact.mask_position == tokens.index("[MASK]") == 6
+    (short,) = read_lama(write_jsonl(tmp_path / "short.jsonl", [record]), tok, max_length=len(tokens) - 1)
+    assert tok.convert_ids_to_tokens(list(short.input_ids)).count("[SEP]") == 1  # only whole sentences that fit
+    trainer = trainer_factory(logger=TensorBoardLogger(tmp_path / "tb"))
+    trainer.predict(KnowledgeProbe(probe_file=str(tmp_path / "re.jsonl"), top_k=3, model="splade-tiny"))
+    (row,) = read_results(trainer.log_dir)["rows"]
+    events = EventAccumulator(trainer.log_dir).Reload()
+    assert {"overall/P@1", "overall/P@3", "relation/capital/P@3"} <= set(events.Tags()["scalars"])
+    assert (row["id"], row["sub_label"], row["relation"]) == ("g-1", "france", "capital")
+    assert row["sentence"] == "the capital of france is [MASK] . [SEP] [MASK] is a city on the seine ."
