@@ -1,8 +1,8 @@
 """How every command reads its arguments: values as users type them, errors in one line.
 
-- ``PARSER_MODE`` reads a value as JSON when it is JSON (so ``'["the \\ud83d\\ude42 sat ."]'`` is one
-  sentence holding the emoji: YAML leaves the two halves of JSON's surrogate pair as broken
-  characters), else as YAML, like jsonargparse's default.
+- ``PARSER_MODE`` reads values and config files as YAML, like jsonargparse's default, but first
+  rewrites JSON's escape of a character beyond U+FFFF (a surrogate pair, which YAML refuses) as
+  YAML's: ``'["the \\ud83d\\ude42 sat ."]'`` is one sentence holding the emoji, not the whole text.
 - ``OneLineErrors.error`` prints the line of a parser error that names the key and what it
   accepts, instead of the usage text and every nested Union attempt; exit code 2.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import re
 import sys
 from pathlib import Path
@@ -19,33 +18,26 @@ from typing import Any, NoReturn
 
 from jsonargparse import ArgumentParser, get_loader, set_loader
 
-PARSER_MODE = "json_or_yaml"
+PARSER_MODE = "yaml_with_json_escapes"
 
 
-def _load_json_or_yaml(text: str) -> Any:
-    if text.lstrip()[:1] in ("[", "{", '"'):
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    return _join_surrogates(get_loader("yaml")(text))
+#: JSON's escape of a character beyond U+FFFF: a surrogate pair, which YAML refuses
+_SURROGATE_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
 
 
-def _join_surrogates(value: Any) -> Any:
-    """YAML keeps JSON's ``\\ud83d\\ude42`` as two lone surrogates; join each pair into its character."""
-    if isinstance(value, str):
-        return value if value.isascii() else value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(value, list):
-        return [_join_surrogates(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _join_surrogates(v) for k, v in value.items()}
-    return value
+def _yaml_escape(pair: re.Match) -> str:
+    high, low = int(pair.group(1), 16), int(pair.group(2), 16)
+    return f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
+
+
+def _load_yaml(text: str) -> Any:
+    return get_loader("yaml")(_SURROGATE_PAIR.sub(_yaml_escape, text))
 
 
 def install_loader() -> None:
     import yaml
 
-    set_loader(PARSER_MODE, _load_json_or_yaml, exceptions=(yaml.YAMLError, ValueError))
+    set_loader(PARSER_MODE, _load_yaml, exceptions=(yaml.YAMLError, ValueError))
 
 
 #: lines of jsonargparse's messages that only say which Union attempt failed, never what is wrong

@@ -15,6 +15,7 @@ strategy, precision of logging, callbacks) are not experiment settings and may a
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,18 @@ class RecordExperiment(pl.Callback):
         }
 
 
+def _damaged_entry(path: Path) -> str | None:
+    """Why a zip-format checkpoint fails its own CRC-32 checks (torch.load does not check them), or None."""
+    if not zipfile.is_zipfile(path):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        return f"the archive is damaged ({err})"
+    return f"{bad} fails its checksum" if bad else None
+
+
 def load_checkpoint(ckpt_path: str) -> dict:
     """The checkpoint as a dict, or a one-line ConfigError saying why it cannot be one of ours."""
     if "://" in ckpt_path:
@@ -69,6 +82,9 @@ def load_checkpoint(ckpt_path: str) -> dict:
         raise ConfigError(f"ckpt_path={ckpt_path}: no such file (give a checkpoint written by a run, *.ckpt)")
     import torch
 
+    damaged = _damaged_entry(path)
+    if damaged:
+        raise ConfigError(f"ckpt_path={ckpt_path} is corrupted: {damaged} (copy the file again or use another)")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch reports truncation, garbage and flipped bytes in many ways

@@ -3,7 +3,7 @@
 - only the chosen experiment's module is imported (``cli.chosen_experiments``);
 - an experiment under a command it has no step for is one line naming the commands it supports;
 - no ``--optimizer``/``--lr_scheduler``: every experiment configures its own optimiser;
-- ``--seed_everything N`` seeds the experiment (its ``seed`` argument), see ``_seed_experiment``;
+- ``--seed_everything N`` seeds the experiment (its ``seed`` argument, see ``_seed_experiment``);
 - ``--ckpt_path`` resumes the same experiment or nothing (``resume.check_resume``), and never merges
   the checkpoint's settings over what the user typed;
 - parser errors are one line (``parsing.OneLineErrors``); a constructor's ``ConfigError`` alone.
@@ -90,20 +90,17 @@ class DreamCLI(LightningCLI):
 
     @staticmethod
     def _seed_experiment(experiment: type, settings) -> None:
-        """``--seed_everything N`` becomes the experiment's ``seed`` when that is left at its default;
-        both given and different is refused (the experiment draws every random number from ``seed``)."""
+        """One seed: an experiment with a ``seed`` argument draws every random number from it, so
+        ``--seed_everything N`` becomes that seed when it is left at its default, and a seed set on the
+        experiment becomes ``seed_everything`` (the experiment's own setting wins)."""
         seed = settings.get("seed_everything")
         init_args = settings.model.get("init_args")
         if isinstance(seed, bool) or not isinstance(seed, int) or init_args is None or "seed" not in init_args:
             return
-        default = _signature_default(experiment, "seed")
-        if init_args.seed == default:
+        if init_args.seed == _signature_default(experiment, "seed"):
             init_args.seed = seed
-        elif init_args.seed != seed:
-            raise ConfigError(
-                f"seed_everything={seed} and model.seed={init_args.seed} disagree: {experiment.__name__} draws "
-                "its random numbers from model.seed; give one of them"
-            )
+        else:
+            settings.seed_everything = init_args.seed
 
     def instantiate_trainer(self, **kwargs) -> pl.Trainer:
         trainer = super().instantiate_trainer(**kwargs)
