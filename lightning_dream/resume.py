@@ -26,6 +26,9 @@ from lightning_dream.errors import ConfigError
 #: experiment settings a resumed run may change (documented in the README's "Resume" section)
 MAY_DIFFER: frozenset[str] = frozenset({"num_iterations", "log_every", "snapshot_every", "image_every"})
 
+#: Lightning's names for a checkpoint it finds itself; refused: they are found only after the run started
+LIGHTNING_SHORTHANDS: frozenset[str] = frozenset({"last", "best", "hpc", "registry"})
+
 #: where ``RecordExperiment`` writes in the checkpoint
 RECORD_KEY = "lightning_dream"
 
@@ -77,6 +80,11 @@ def load_checkpoint(ckpt_path: str) -> dict:
     """The checkpoint as a dict, or a one-line ConfigError saying why it cannot be one of ours."""
     if "://" in ckpt_path:
         raise ConfigError(f"ckpt_path={ckpt_path} is a URL: download the checkpoint and give its file path")
+    if ckpt_path in LIGHTNING_SHORTHANDS or ckpt_path.startswith("registry:"):
+        raise ConfigError(
+            f"ckpt_path={ckpt_path}: give the checkpoint's file path (e.g. .../checkpoints/last.ckpt), "
+            "so its experiment and settings can be checked before resuming"
+        )
     path = Path(ckpt_path)
     if not path.is_file():
         raise ConfigError(f"ckpt_path={ckpt_path}: no such file (give a checkpoint written by a run, *.ckpt)")
@@ -135,8 +143,9 @@ def differences(saved: dict[str, Any], given: dict[str, Any], saved_digests: dic
     return found
 
 
-def check_resume(ckpt_path: str, experiment: type | None, given: Any) -> None:
-    """Refuse (one line, ConfigError) a checkpoint that is unreadable or of another experiment or settings."""
+def check_resume(ckpt_path: str, experiment: type | None, given: Any, given_data: Any = None) -> None:
+    """Refuse (one line, ConfigError) a checkpoint that is unreadable or of another experiment or settings;
+    ``given``/``given_data``: the init arguments of the model and of the data module (if any) as parsed."""
     checkpoint = load_checkpoint(ckpt_path)
     saved = dict(checkpoint["hyper_parameters"])
     record = checkpoint.get(RECORD_KEY, {})
@@ -147,6 +156,9 @@ def check_resume(ckpt_path: str, experiment: type | None, given: Any) -> None:
             "resume it with the experiment and settings that wrote it"
         )
     found = differences(saved, _plain(given) or {}, record.get("file_sha256", {}))
+    saved_data = checkpoint.get("datamodule_hyper_parameters")
+    if isinstance(saved_data, dict) and given_data is not None:
+        found += [f"data.{line}" for line in differences(dict(saved_data), _plain(given_data) or {}, {})]
     if found:
         raise ConfigError(
             f"ckpt_path={ckpt_path} was written with other settings: {'; '.join(found)} "

@@ -70,7 +70,9 @@ class DreamCLI(LightningCLI):
             self._check_command(experiment, self.config.subcommand)
             self._seed_experiment(experiment, settings)
         if settings.get("ckpt_path"):
-            check_resume(str(settings.ckpt_path), experiment, settings.model.get("init_args"))
+            data = settings.get("data")
+            data_args = data.get("init_args") if hasattr(data, "get") else None
+            check_resume(str(settings.ckpt_path), experiment, settings.model.get("init_args"), data_args)
 
     @staticmethod
     def _experiment_class(settings) -> type | None:

@@ -101,6 +101,8 @@ def corrupt(kind: str, good: Path, tmp_path: Path) -> str:
         return str(tmp_path / "nowhere.ckpt")
     if kind == "url":
         return "https://example.org/last.ckpt"
+    if kind == "last":
+        return "last"
     if kind == "truncated":
         bad.write_bytes(data[: len(data) // 2])
     elif kind == "garbage":
@@ -118,6 +120,7 @@ def corrupt(kind: str, good: Path, tmp_path: Path) -> str:
     ("kind", "says"),
     [
         ("missing", "no such file"),
+        ("last", "give the checkpoint's file path"),
         ("url", "is a URL: download the checkpoint and give its file path"),
         ("truncated", "is "),
         ("garbage", "is not a readable checkpoint"),
@@ -172,3 +175,17 @@ def test_real_run_resumes_with_its_own_settings_and_refuses_others(tmp_path):
     assert refused.code == 2 and "layer_id 5 in the checkpoint, 3 given" in refused.err
     done, _ = parse_cli(*common, "--ckpt_path", checkpoint)
     assert done.code == 0, done.err[-2000:]
+
+
+def test_resume_with_other_data_settings_is_refused(tmp_path):
+    cav = str(ROOT / "configs/cav.yaml")
+    done, config = parse_cli("fit", "--config", cav)
+    assert done.code == 0, done.err[-2000:]
+    checkpoint = write_checkpoint(tmp_path / "cav.ckpt", "CAV", config.model.init_args.as_dict())
+    saved = torch.load(checkpoint, weights_only=True)
+    saved["datamodule_hyper_parameters"] = config.data.init_args.as_dict()
+    torch.save(saved, checkpoint)
+    assert parse_cli("fit", "--config", cav, "--ckpt_path", checkpoint)[0].code == 0
+    done = run_cli("fit", "--config", cav, "--data.max_per_concept", "100", "--ckpt_path", checkpoint)
+    assert done.code == 2
+    assert "data.max_per_concept 400 in the checkpoint, 100 given" in done.err.strip().splitlines()[-1]
