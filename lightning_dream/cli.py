@@ -1,8 +1,12 @@
 """One command line for every experiment: ``lightning-dream`` = ``lightning`` = ``python -m lightning_dream``.
 
 ``fit``/``validate``/``test``/``predict`` go to LightningCLI (``--model Dream``, ``--config
-configs/dream.yaml``); the commands in ``EXTRA_COMMANDS`` (reports, combining results, ...) are
-plain typed functions turned into commands by jsonargparse.
+configs/dream.yaml``; built in ``trainer_cli``); the commands in ``EXTRA_COMMANDS`` (reports,
+combining results, ...) are plain typed functions turned into commands by jsonargparse.
+
+This module imports neither Lightning nor any experiment: ``--help``, ``--version``, ``report`` and
+``tokenize`` start in a fraction of ``import torch``, and a Lightning command imports only the
+experiment it runs (``chosen_experiments``).
 """
 
 from __future__ import annotations
@@ -10,13 +14,9 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
-import pytorch_lightning as pl
-from jsonargparse.typing import import_object
-from pytorch_lightning.cli import LightningCLI
-
-from lightning_dream.errors import ConfigError, check_finite_settings
-from lightning_dream.strategies import job_strategy
+from lightning_dream.errors import ConfigError
 
 #: name -> "module:function" of a typed function; imported only when its command runs, so
 #: ``tokenize`` or ``report`` start without loading every experiment.
@@ -32,6 +32,26 @@ EXTRA_COMMANDS: dict[str, str] = {
     "combine-magnitudes": "lightning_dream.commands.combine:combine_magnitudes",
     "export-activation": "lightning_dream.commands.export_activation:export_activation",
 }
+
+#: one line per command for the top-level ``--help`` (kept here so the help imports no command)
+COMMAND_SUMMARIES: dict[str, str] = {
+    "fit": "optimise: soft-input experiments (Dream, Reconstruct, ...), probes, readouts, pretraining",
+    "validate": "evaluate a trained probe or readout (CAV, MLMReadout, SentenceProbe, ...)",
+    "test": "run an experiment's test step",
+    "predict": "read-only experiments: fill-mask, knowledge probe, token/corpus search, attention, ...",
+    "tokenize": "print the tokens, ids and word-piece boundaries of a sentence",
+    "report": "write one HTML page with every view the results under a run folder support",
+    "export-mlm-head": "store the head of an MLMReadout checkpoint alone (safetensors + config.json)",
+    "build-cloze-probe": "write a LAMA-format cloze probe from held-out corpus sentences",
+    "export-pretrained": "write a pretraining checkpoint as a Hugging Face folder",
+    "mlm-depth-sweep": "masked-token accuracy of an MLM readout trained at every depth",
+    "sentence-probe-sweep": "a sentence-task probe trained at every depth, metrics in one table and plot",
+    "combine-layers": "fuse the result subfolders of a folder into one file grouped by layer",
+    "combine-magnitudes": "fuse shifted-reconstruction runs into one file grouped by magnitude",
+    "export-activation": "write a word's vector at every layer of a sentence (for ReconstructChanged)",
+}
+
+LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
 
 
 def extra_command(name: str) -> Callable:
@@ -54,58 +74,124 @@ TRAINER_DEFAULTS: dict[str, object] = {
 SHORT_OPTIONS: dict[str, str] = {"-o": "--output"}
 
 
-def _config_error_in(err: BaseException) -> ConfigError | None:
-    while err is not None and not isinstance(err, ConfigError):
-        err = err.__cause__ or err.__context__
-    return err
+def program_name() -> str:
+    """How the user started us: ``lightning-dream``, ``lightning`` or ``python -m lightning_dream``."""
+    launched = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if launched in ("", "__main__.py", "-c", "-m") or launched.endswith(".py"):
+        return "python -m lightning_dream"
+    return launched
 
 
-class DreamCLI(LightningCLI):
-    def before_instantiate_classes(self) -> None:
-        """Every float of the parsed config is finite (NaN/inf refused) before anything is built, and an
-        experiment of independent jobs gets job sharding on several devices (``strategies.job_strategy``)."""
-        config = self.config[self.subcommand] if self.subcommand else self.config
-        check_finite_settings(config.as_dict())
-        model, trainer = config.get("model"), config.trainer
-        experiment = import_object(model.class_path) if model is not None and "class_path" in model else None
-        if getattr(experiment, "independent_jobs", False):
-            trainer.strategy = job_strategy(experiment.__name__, trainer.strategy, trainer.devices, trainer.num_nodes)
+def version() -> str:
+    from lightning_dream import __version__
 
-    def instantiate_classes(self) -> None:
-        """jsonargparse reports a constructor's error as one of many Union attempts; surface ours alone."""
-        try:
-            super().instantiate_classes()
-        except Exception as err:
-            found = _config_error_in(err)
-            if found is None:
-                raise
-            raise found from None
+    return __version__
 
 
-def lightning_cli(args: list[str] | None = None, run: bool = True) -> LightningCLI:
-    import lightning_dream.experiments  # noqa: F401  (registers the experiment classes)
-    import lightning_dream.strategies  # noqa: F401  (registers the job_sharding strategy)
+def top_level_help(prog: str) -> str:
+    width = max(map(len, COMMAND_SUMMARIES)) + 2
+    lines = [
+        f"usage: {prog} COMMAND [options]    ({prog} COMMAND --help for a command's options)",
+        "",
+        "Look inside BERT-style language models by optimising their inputs.",
+        "",
+        "Lightning commands (--model NAME or --config FILE picks the experiment):",
+        *(f"  {name:<{width}}{COMMAND_SUMMARIES[name]}" for name in LIGHTNING_COMMANDS),
+        "",
+        "Other commands:",
+        *(f"  {name:<{width}}{COMMAND_SUMMARIES[name]}" for name in EXTRA_COMMANDS),
+        "",
+        "Options:",
+        f"  {'-h, --help':<{width}}show this help and exit",
+        f"  {'--version':<{width}}print the version and exit",
+    ]
+    return "\n".join(lines)
 
-    return DreamCLI(
-        pl.LightningModule,
-        None,  # any LightningDataModule, optional: input-optimising experiments bring their own steps
-        subclass_mode_model=True,
-        trainer_defaults=dict(TRAINER_DEFAULTS),
-        save_config_kwargs={"overwrite": True},
-        args=args,
-        run=run,
+
+def _model_names(value: object) -> set[str]:
+    """Experiment names in a ``model`` value: ``Dream``, a class path, or ``{class_path: ...}``."""
+    if isinstance(value, str):
+        return {value.rsplit(".", 1)[-1]}
+    if isinstance(value, dict) and isinstance(value.get("class_path"), str):
+        return {value["class_path"].rsplit(".", 1)[-1]}
+    return set()
+
+
+def _models_in_config(text_or_path: str) -> set[str]:
+    import yaml
+
+    try:
+        path = Path(text_or_path)
+        data = yaml.safe_load(path.read_text() if path.is_file() else text_or_path)
+    except (OSError, ValueError, yaml.YAMLError):
+        return set()
+    if not isinstance(data, dict):
+        return set()
+    found = _model_names(data.get("model"))
+    for command in LIGHTNING_COMMANDS:  # a config may nest under its subcommand
+        if isinstance(data.get(command), dict):
+            found |= _model_names(data[command].get("model"))
+    return found
+
+
+def chosen_experiments(words: list[str]) -> set[str] | None:
+    """The experiment classes a Lightning command names (``--model``, ``--model.class_path``, ``--config``),
+    or None when it names none we know (``fit --help``, a user's own class): then all are registered."""
+    from lightning_dream.experiments import EXPERIMENTS
+
+    found: set[str] = set()
+    for i, word in enumerate(words):
+        key, equals, value = word.partition("=")
+        if not equals:
+            value = words[i + 1] if i + 1 < len(words) else ""
+        if key in ("--model", "--model.class_path"):
+            config_like = Path(value).is_file() or value.lstrip().startswith("{")
+            found |= _models_in_config(value) if config_like else _model_names(value)
+        elif key in ("-c", "--config"):
+            found |= _models_in_config(value)
+    found = {name for name in found if name}
+    return found if found and found <= set(EXPERIMENTS) else None
+
+
+def lightning_cli(args: list[str] | None = None, run: bool = True):
+    """The LightningCLI of the experiment(s) ``args`` names (see ``trainer_cli``)."""
+    from lightning_dream.trainer_cli import build_cli
+
+    words = sys.argv[1:] if args is None else args
+    return build_cli(args, run=run, experiments=chosen_experiments(words), prog=program_name())
+
+
+def run_extra_command(name: str, words: list[str], prog: str) -> None:
+    from jsonargparse import auto_cli
+
+    from lightning_dream.parsing import CommandParser, with_short_options
+
+    auto_cli(
+        extra_command(name),
+        args=words,
+        parser_class=with_short_options(CommandParser, SHORT_OPTIONS),
+        prog=f"{prog} {name}",
     )
 
 
 def main(argv: list[str] | None = None) -> None:
     words = sys.argv[1:] if argv is None else argv
+    prog = program_name()
     try:
-        if words and words[0] in EXTRA_COMMANDS:
-            from jsonargparse import auto_cli
-
-            auto_cli(extra_command(words[0]), args=[SHORT_OPTIONS.get(w, w) for w in words[1:]])
-        else:
+        if not words or words[0] in ("-h", "--help"):
+            print(top_level_help(prog))
+            if not words:
+                raise SystemExit(2)
+        elif words[0] == "--version":
+            print(f"lightning_dream {version()}")
+        elif words[0] in EXTRA_COMMANDS:
+            run_extra_command(words[0], words[1:], prog)
+        elif words[0] in LIGHTNING_COMMANDS or words[0].startswith("-"):
             lightning_cli(argv)
+        else:
+            raise ConfigError(
+                f"unknown command {words[0]!r}: allowed {', '.join((*LIGHTNING_COMMANDS, *EXTRA_COMMANDS))}"
+            )
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None

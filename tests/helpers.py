@@ -53,3 +53,19 @@ def run_cli(*args: str) -> CliRun:
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
     return CliRun(code, out.getvalue(), err.getvalue())
+
+
+def parse_cli(*args: str):
+    """``run_cli`` that stops after every check LightningCLI makes before building anything;
+    returns the run and the parsed config of the subcommand (None when it stopped earlier)."""
+    from lightning_dream.trainer_cli import DreamCLI
+
+    seen = {}
+
+    def stop(cli):
+        seen["config"] = cli.config[cli.subcommand]
+        raise SystemExit(0)
+
+    with mock.patch.object(DreamCLI, "before_instantiate_classes", stop):
+        done = run_cli(*args)
+    return done, seen.get("config")

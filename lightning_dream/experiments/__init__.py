@@ -11,46 +11,52 @@ experiments share. LightningCLI selects them by class name (``--model Dream``) o
 - ``depth``: readouts, probes and pretraining across encoder depth (MLMReadout, SentenceProbe,
   MaskedLMPretraining)
 - ``dynamics``: ALBERT's shared layer as an iterated map (Trajectory, Lyapunov)
+
+
+Importing this package loads no experiment: ``lightning_dream.experiments.Dream`` imports the module
+of Dream alone when first asked for (module ``__getattr__``), so the CLI, ``report`` and ``import
+lightning_dream`` start without Lightning or transformers loading every family.
 """
 
-from lightning_dream.experiments.depth.masked_lm_pretraining import MaskedLMPretraining
-from lightning_dream.experiments.depth.mlm_readout import MLMReadout
-from lightning_dream.experiments.depth.sentence_probe import SentenceProbe
-from lightning_dream.experiments.dynamics.lyapunov import Lyapunov
-from lightning_dream.experiments.dynamics.trajectory import Trajectory
-from lightning_dream.experiments.inspection.cav import CAV
-from lightning_dream.experiments.inspection.factorize_activations import FactorizeActivations
-from lightning_dream.experiments.inspection.sentence_attention import SentenceAttention
-from lightning_dream.experiments.masked_lm.fill_mask import FillMask
-from lightning_dream.experiments.masked_lm.knowledge_probe import KnowledgeProbe
-from lightning_dream.experiments.masked_lm.mlm_sampling import MLMSampling
-from lightning_dream.experiments.soft_input.base import SoftInputExperiment
-from lightning_dream.experiments.soft_input.dream import Dream
-from lightning_dream.experiments.soft_input.dream_mlm import DreamMLM
-from lightning_dream.experiments.soft_input.reconstruct import Reconstruct, ReconstructChanged, ReconstructShifted
-from lightning_dream.experiments.substitution.corpus_search import CorpusSearch
-from lightning_dream.experiments.substitution.similar_embeddings import SimilarEmbeddings
-from lightning_dream.experiments.substitution.token_search import TokenSearch
+from __future__ import annotations
 
-__all__ = [
-    "CAV",
-    "CorpusSearch",
-    "Dream",
-    "DreamMLM",
-    "FactorizeActivations",
-    "FillMask",
-    "KnowledgeProbe",
-    "Lyapunov",
-    "MLMReadout",
-    "MLMSampling",
-    "MaskedLMPretraining",
-    "Reconstruct",
-    "ReconstructChanged",
-    "ReconstructShifted",
-    "SentenceAttention",
-    "SentenceProbe",
-    "SimilarEmbeddings",
-    "SoftInputExperiment",
-    "TokenSearch",
-    "Trajectory",
-]
+import importlib
+from typing import Any
+
+#: class name -> module that defines it; the one map from an experiment's name to its code
+EXPERIMENTS: dict[str, str] = {
+    "CAV": "lightning_dream.experiments.inspection.cav",
+    "CorpusSearch": "lightning_dream.experiments.substitution.corpus_search",
+    "Dream": "lightning_dream.experiments.soft_input.dream",
+    "DreamMLM": "lightning_dream.experiments.soft_input.dream_mlm",
+    "FactorizeActivations": "lightning_dream.experiments.inspection.factorize_activations",
+    "FillMask": "lightning_dream.experiments.masked_lm.fill_mask",
+    "KnowledgeProbe": "lightning_dream.experiments.masked_lm.knowledge_probe",
+    "Lyapunov": "lightning_dream.experiments.dynamics.lyapunov",
+    "MLMReadout": "lightning_dream.experiments.depth.mlm_readout",
+    "MLMSampling": "lightning_dream.experiments.masked_lm.mlm_sampling",
+    "MaskedLMPretraining": "lightning_dream.experiments.depth.masked_lm_pretraining",
+    "Reconstruct": "lightning_dream.experiments.soft_input.reconstruct",
+    "ReconstructChanged": "lightning_dream.experiments.soft_input.reconstruct",
+    "ReconstructShifted": "lightning_dream.experiments.soft_input.reconstruct",
+    "SentenceAttention": "lightning_dream.experiments.inspection.sentence_attention",
+    "SentenceProbe": "lightning_dream.experiments.depth.sentence_probe",
+    "SimilarEmbeddings": "lightning_dream.experiments.substitution.similar_embeddings",
+    "SoftInputExperiment": "lightning_dream.experiments.soft_input.base",
+    "TokenSearch": "lightning_dream.experiments.substitution.token_search",
+    "Trajectory": "lightning_dream.experiments.dynamics.trajectory",
+}
+
+__all__ = sorted(EXPERIMENTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in EXPERIMENTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(EXPERIMENTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(EXPERIMENTS))
