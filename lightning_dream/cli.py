@@ -24,8 +24,6 @@ EXTRA_COMMANDS: dict[str, str] = {
     "export-mlm-head": "lightning_dream.experiments.depth.mlm_readout:export_mlm_head",
     "build-cloze-probe": "lightning_dream.data.lama:build_cloze_probe",
     "export-pretrained": "lightning_dream.experiments.depth.masked_lm_pretraining:export_pretrained",
-    "mlm-depth-sweep": "lightning_dream.experiments.depth.sweep:mlm_depth_sweep",
-    "sentence-probe-sweep": "lightning_dream.experiments.depth.sentence_probe:sentence_probe_sweep",
     "combine-layers": "lightning_dream.commands.combine:combine_layers",
     "combine-magnitudes": "lightning_dream.commands.combine:combine_magnitudes",
     "export-activation": "lightning_dream.commands.export_activation:export_activation",

@@ -8,14 +8,14 @@ experiments share. LightningCLI selects them by class name (``--model Dream``) o
   SimilarEmbeddings, CorpusSearch)
 - ``inspection``: read a frozen encoder over given texts (SentenceAttention,
   FactorizeActivations) or train a linear readout on it (CAV)
-- ``depth``: readouts, probes and pretraining across encoder depth (MLMReadout, SentenceProbe,
+- ``depth``: readouts, probes and pretraining across encoder depth (MLMReadout, DepthProbe,
   MaskedLMPretraining)
 - ``dynamics``: ALBERT's shared layer as an iterated map (Trajectory, Lyapunov)
 """
 
+from lightning_dream.experiments.depth.depth_probe import DepthProbe
 from lightning_dream.experiments.depth.masked_lm_pretraining import MaskedLMPretraining
 from lightning_dream.experiments.depth.mlm_readout import MLMReadout
-from lightning_dream.experiments.depth.sentence_probe import SentenceProbe
 from lightning_dream.experiments.dynamics.lyapunov import Lyapunov
 from lightning_dream.experiments.dynamics.trajectory import Trajectory
 from lightning_dream.experiments.inspection.cav import CAV
@@ -35,6 +35,7 @@ from lightning_dream.experiments.substitution.token_search import TokenSearch
 __all__ = [
     "CAV",
     "CorpusSearch",
+    "DepthProbe",
     "Dream",
     "DreamMLM",
     "FactorizeActivations",
@@ -48,7 +49,6 @@ __all__ = [
     "ReconstructChanged",
     "ReconstructShifted",
     "SentenceAttention",
-    "SentenceProbe",
     "SimilarEmbeddings",
     "SoftInputExperiment",
     "TokenSearch",
