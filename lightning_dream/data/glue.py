@@ -103,7 +103,7 @@ def read_tsv(task: Task, path: Path) -> list[Example]:
         raise ConfigError(
             f"{folder} has no {path.name}: a {task.folder} folder holds train.tsv and {', '.join(task.dev_files)}"
         )
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:  # MRPC starts with a BOM
         lines = handle.read().split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -166,7 +166,7 @@ def load_task(
     task: Task, data_dir: str | None, validation_fraction: float = 0.1, seed: int = 42
 ) -> tuple[list[Example], list[list[Example]]]:
     """(train examples, one list per dev set) of ``task``: from ``data_dir``, else the hub."""
-    if task is ROTTEN_TOMATOES:
+    if task.name == ROTTEN_TOMATOES.name:
         return _rotten_tomatoes(validation_fraction, seed)
     if data_dir is None:
         return _hub(task)

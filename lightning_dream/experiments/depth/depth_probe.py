@@ -102,21 +102,26 @@ class DepthProbe(DepthStudy):
 
     # -- the task comes from the data ---------------------------------------------------------
     def setup(self, stage: str) -> None:
-        if self.readouts is not None:
-            return
         data = self.trainer.datamodule
         if not isinstance(data, SentenceTaskData):
             raise ConfigError("DepthProbe reads its task from the data: give --data SentenceTaskData")
-        self.task: Task = data.task
+        self.build(data.task)
+
+    def build(self, task: Task) -> None:
+        """The readouts and metrics of ``task`` (once; ``setup`` calls it, before a checkpoint loads).
+        Depth k's readout starts from ``seed + k``, so a one-depth run starts it the same way."""
+        if self.readouts is not None:
+            return
+        self.task = task
         readouts = []
         for depth in self.depths:
             with torch.random.fork_rng():
                 torch.manual_seed(self.hparams.seed + depth)
-                readouts.append(nn.Linear(self.hidden_size, self.task.num_labels))
+                readouts.append(nn.Linear(self.hidden_size, task.num_labels))
         self.readouts = nn.ModuleList(readouts)
         self.val_metrics = nn.ModuleList(
-            MetricCollection({m: glue_metric(m, self.task.num_labels) for m in self.task.metrics})
-            for _ in self.task.dev_names
+            MetricCollection({m: glue_metric(m, task.num_labels) for m in task.metrics})
+            for _ in task.dev_names
             for _ in self.depths
         )
 
