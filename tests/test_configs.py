@@ -23,6 +23,7 @@ FIT = {
     "depth_probe_stsb",
     "dream_mlm",
     "masked_lm_pretraining",
+    "mlm_depth_probe",
     "mlm_readout",
     "reconstruct",
     "reconstruct_changed",

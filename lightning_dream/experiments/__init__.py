@@ -9,12 +9,13 @@ experiments share. LightningCLI selects them by class name (``--model Dream``) o
 - ``inspection``: read a frozen encoder over given texts (SentenceAttention,
   FactorizeActivations) or train a linear readout on it (CAV)
 - ``depth``: readouts, probes and pretraining across encoder depth (MLMReadout, DepthProbe,
-  MaskedLMPretraining)
+  MLMDepthProbe, MaskedLMPretraining)
 - ``dynamics``: ALBERT's shared layer as an iterated map (Trajectory, Lyapunov)
 """
 
 from lightning_dream.experiments.depth.depth_probe import DepthProbe
 from lightning_dream.experiments.depth.masked_lm_pretraining import MaskedLMPretraining
+from lightning_dream.experiments.depth.mlm_depth_probe import MLMDepthProbe
 from lightning_dream.experiments.depth.mlm_readout import MLMReadout
 from lightning_dream.experiments.dynamics.lyapunov import Lyapunov
 from lightning_dream.experiments.dynamics.trajectory import Trajectory
@@ -42,6 +43,7 @@ __all__ = [
     "FillMask",
     "KnowledgeProbe",
     "Lyapunov",
+    "MLMDepthProbe",
     "MLMReadout",
     "MLMSampling",
     "MaskedLMPretraining",

@@ -139,3 +139,29 @@ def test_cli_run_writes_table_csv_curve_and_resumes(tmp_path):
 def test_bad_depths_are_one_line_before_training(model, depths, message):
     with pytest.raises(ConfigError, match=message):
         DepthProbe(model=model, depths=depths)
+
+
+def test_mlm_depth_probe_equals_one_run_per_depth(tmp_path):
+    """Fresh MLM heads at depths 2 and 9 (past the trained 6) in one run; the same data order
+    (seeded masking and shuffling) gives each head what it gets alone."""
+    import pytorch_lightning as pl
+
+    from lightning_dream.data.masked_lm import MaskedTextData
+    from lightning_dream.experiments import MLMDepthProbe
+
+    def run(depths, name):
+        pl.seed_everything(5)
+        probe = MLMDepthProbe(depths=depths)
+        data = MaskedTextData(tokenizer="albert-news-tiny", block_size=32, batch_size=4, max_sentences=60)
+        trainer = quick_trainer(tmp_path / name, max_steps=3, val_check_interval=3, limit_val_batches=2, logger=True)
+        trainer.fit(probe, datamodule=data)
+        return probe, trainer
+
+    together, trainer = run([2, 9], "both")
+    assert {"val/depth_002/accuracy", "val/depth_009/accuracy"} <= set(trainer.callback_metrics)
+    result = json.loads((Path(trainer.log_dir) / "results.json").read_text())
+    assert [row["depth"] for row in result["rows"]] == [2, 9]
+    for i, depth in enumerate((2, 9)):
+        alone, _ = run([depth], str(depth))
+        for mine, theirs in zip(together.heads[i].parameters(), alone.heads[0].parameters()):
+            torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
