@@ -67,21 +67,22 @@ def resident_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def rss_child(train: int, validation: int) -> None:
+def rss_child(train: int, validation: int, depths: list[int]) -> None:
     """One fresh process: resident memory after loading, then the peak over one epoch."""
     from lightning_dream.models.loading import load_encoder
 
     task = data(train, validation)
     load_encoder("albert-news-tiny")  # weights read once, as the probe will
     loaded = resident_mb()
-    seconds = timed_fit(DEPTHS, task)
+    seconds = timed_fit(depths, task)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"train": train, "loaded_mb": loaded, "peak_mb": peak, "seconds": seconds}))
 
 
-def rss_run(train: int, validation: int) -> dict:
+def rss_run(train: int, validation: int, depths: list[int]) -> dict:
     done = subprocess.run(
-        [sys.executable, __file__, "--rss-child", str(train), "--validation", str(validation)],
+        [sys.executable, __file__, "--rss-child", str(train), "--validation", str(validation), "--depths"]
+        + [str(d) for d in depths],
         capture_output=True,
         text=True,
         check=True,
@@ -95,22 +96,23 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=2000)
     parser.add_argument("--large", type=int, default=20000)
     parser.add_argument("--validation", type=int, default=200)
+    parser.add_argument("--depths", type=int, nargs="+", default=DEPTHS, help="only to check the script quickly")
     parser.add_argument("--rss-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child is not None:
-        return rss_child(args.rss_child, args.validation)
+        return rss_child(args.rss_child, args.validation, args.depths)
     sys.path.insert(0, ROOT)
 
     task = data(args.train, args.validation)
-    together = timed_fit(DEPTHS, task)
-    print(f"one DepthProbe run over {len(DEPTHS)} depths: {together:.1f} s")
+    together = timed_fit(args.depths, task)
+    print(f"one DepthProbe run over {len(args.depths)} depths: {together:.1f} s")
     alone = 0.0
-    for depth in DEPTHS:
+    for depth in args.depths:
         alone += timed_fit([depth], task)
-    print(f"{len(DEPTHS)} DepthProbe runs of one depth each: {alone:.1f} s")
+    print(f"{len(args.depths)} DepthProbe runs of one depth each: {alone:.1f} s")
     print(f"speedup_vs_per_depth: {alone / together:.2f}")
 
-    small, large = rss_run(args.train, args.validation), rss_run(args.large, args.validation)
+    small, large = (rss_run(n, args.validation, args.depths) for n in (args.train, args.large))
     for row in (small, large):
         print(
             f"train={row['train']:6d}  after loading {row['loaded_mb']:7.1f} MB  peak {row['peak_mb']:7.1f} MB  "
