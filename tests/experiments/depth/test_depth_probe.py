@@ -165,3 +165,17 @@ def test_mlm_depth_probe_equals_one_run_per_depth(tmp_path):
         alone, _ = run([depth], str(depth))
         for mine, theirs in zip(together.heads[i].parameters(), alone.heads[0].parameters()):
             torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_fine_tuning_trains_one_encoder_copy_per_depth(tmp_path):
+    probe = DepthProbe(depths=[1, 2], fix_encoder=False, lr=1e-4)
+    name = "embedding_hidden_mapping_in"
+
+    def weights():
+        return [getattr(encoder.base_model.encoder, name).weight.detach().clone() for encoder in probe.encoder]
+
+    before = weights()
+    quick_trainer(tmp_path).fit(probe, datamodule=SentenceTaskData(max_train=16, max_validation=8))
+    after = weights()
+    assert all(not torch.equal(a, b) for a, b in zip(after, before))
+    assert not torch.equal(after[0], after[1])  # depth 1's copy never sees depth 2's gradient
