@@ -11,7 +11,8 @@ depths of ``configs/depth_probe.yaml``; only the training and validation loops a
   examples (the corpus repeated) over the same with ``--train``; each in a fresh process. An
   in-memory cache of every example x depth grows ~10x; the disk cache keeps it flat.
 
-Run: ``HF_HUB_OFFLINE=1 python benchmarks/depth_probe.py`` (defaults 2,000 / 20,000 examples).
+Run: ``HF_HUB_OFFLINE=1 python benchmarks/depth_probe.py`` (defaults 2,000 / 20,000 examples;
+``--only speed`` or ``--only rss`` for one of the two).
 Check at tiny size: ``--train 40 --large 400 --validation 16``.
 """
 
@@ -96,6 +97,7 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=2000)
     parser.add_argument("--large", type=int, default=20000)
     parser.add_argument("--validation", type=int, default=200)
+    parser.add_argument("--only", choices=["speed", "rss"], default=None, help="run one of the two measurements")
     parser.add_argument("--depths", type=int, nargs="+", default=DEPTHS, help="only to check the script quickly")
     parser.add_argument("--rss-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -103,6 +105,13 @@ def main() -> None:
         return rss_child(args.rss_child, args.validation, args.depths)
     sys.path.insert(0, ROOT)
 
+    if args.only != "rss":
+        speed(args)
+    if args.only != "speed":
+        rss(args)
+
+
+def speed(args: argparse.Namespace) -> None:
     task = data(args.train, args.validation)
     together = timed_fit(args.depths, task)
     print(f"one DepthProbe run over {len(args.depths)} depths: {together:.1f} s")
@@ -112,6 +121,8 @@ def main() -> None:
     print(f"{len(args.depths)} DepthProbe runs of one depth each: {alone:.1f} s")
     print(f"speedup_vs_per_depth: {alone / together:.2f}")
 
+
+def rss(args: argparse.Namespace) -> None:
     small, large = (rss_run(n, args.validation, args.depths) for n in (args.train, args.large))
     for row in (small, large):
         print(
