@@ -57,7 +57,7 @@ def timed_fit(depths: list[int], task) -> float:
         enable_model_summary=False,
         num_sanity_val_steps=0,
         callbacks=[timer],
-        default_root_dir=tempfile.gettempdir(),
+        default_root_dir=tempfile.mkdtemp(prefix="depth-probe-benchmark-"),  # results.json, depth_curve.csv
     )
     trainer.fit(probe, datamodule=task)
     return timer.seconds
