@@ -26,8 +26,6 @@ EXTRA_COMMANDS: dict[str, str] = {
     "export-mlm-head": "lightning_dream.experiments.depth.mlm_readout:export_mlm_head",
     "build-cloze-probe": "lightning_dream.data.lama:build_cloze_probe",
     "export-pretrained": "lightning_dream.experiments.depth.masked_lm_pretraining:export_pretrained",
-    "mlm-depth-sweep": "lightning_dream.experiments.depth.sweep:mlm_depth_sweep",
-    "sentence-probe-sweep": "lightning_dream.experiments.depth.sentence_probe:sentence_probe_sweep",
     "combine-layers": "lightning_dream.commands.combine:combine_layers",
     "combine-magnitudes": "lightning_dream.commands.combine:combine_magnitudes",
     "export-activation": "lightning_dream.commands.export_activation:export_activation",
@@ -36,7 +34,7 @@ EXTRA_COMMANDS: dict[str, str] = {
 #: one line per command for the top-level ``--help`` (kept here so the help imports no command)
 COMMAND_SUMMARIES: dict[str, str] = {
     "fit": "optimise: soft-input experiments (Dream, Reconstruct, ...), probes, readouts, pretraining",
-    "validate": "evaluate a trained probe or readout (CAV, MLMReadout, SentenceProbe, ...)",
+    "validate": "evaluate a trained probe or readout (CAV, MLMReadout, DepthProbe, ...)",
     "test": "run an experiment's test step",
     "predict": "read-only experiments: fill-mask, knowledge probe, token/corpus search, attention, ...",
     "tokenize": "print the tokens, ids and word-piece boundaries of a sentence",
@@ -44,8 +42,6 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "export-mlm-head": "store the head of an MLMReadout checkpoint alone (safetensors + config.json)",
     "build-cloze-probe": "write a LAMA-format cloze probe from held-out corpus sentences",
     "export-pretrained": "write a pretraining checkpoint as a Hugging Face folder",
-    "mlm-depth-sweep": "masked-token accuracy of an MLM readout trained at every depth",
-    "sentence-probe-sweep": "a sentence-task probe trained at every depth, metrics in one table and plot",
     "combine-layers": "fuse the result subfolders of a folder into one file grouped by layer",
     "combine-magnitudes": "fuse shifted-reconstruction runs into one file grouped by magnitude",
     "export-activation": "write a word's vector at every layer of a sentence (for ReconstructChanged)",

@@ -64,15 +64,14 @@ FACTORIZE_FORMAT = "lightning_dream.factorize/1"
 
 ALBERT_TRAJECTORY_FORMAT = "lightning_dream.albert_trajectory/1"
 ALBERT_LYAPUNOV_FORMAT = "lightning_dream.albert_lyapunov/1"
+#: ``DepthProbe`` / ``MLMDepthProbe``: a row per depth (``depth``, ``val/<metric>``), ``best`` per metric
+DEPTH_PROBE_FORMAT = "lightning_dream.depth_probe/1"
 
 # -- other files -------------------------------------------------------------------------------
 #: ``cav.json``: a unit vector per layer (written by the CAV run's ResultWriter, read by ``load_cav``)
 CAV_FORMAT = "lightning_dream.cav/1"
 #: a trajectory folder's ``meta.json`` (``data/trajectories.py``)
 TRAJECTORY_FORMAT = "lightning_dream.trajectory/1"
-#: a depth sweep's ``sweep.json`` and each finished depth's ``rows/depth_XXXX.json``
-DEPTH_SWEEP_FORMAT = "lightning_dream.depth_sweep/1"
-DEPTH_SWEEP_ROW_FORMAT = "lightning_dream.depth_sweep_row/1"
 #: one word's vector at every layer (``export_activation``)
 ACTIVATION_FORMAT = "lightning_dream.activation/1"
 #: runs fused by layer or magnitude (``combine-layers`` / ``combine-magnitudes``)

@@ -19,8 +19,11 @@ CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 FIT = {
     "cav",
     "dream",
+    "depth_probe",
+    "depth_probe_stsb",
     "dream_mlm",
     "masked_lm_pretraining",
+    "mlm_depth_probe",
     "mlm_readout",
     "reconstruct",
     "reconstruct_changed",
@@ -38,7 +41,7 @@ PREDICT = {
     "token_search",
     "trajectory",
 }
-EXTRA = {"mlm_depth_sweep": "mlm-depth-sweep", "sentence_probe_sweep": "sentence-probe-sweep"}
+EXTRA: dict[str, str] = {}  # configs run by an extra command
 
 
 def command(config: Path) -> str:
@@ -120,7 +123,7 @@ def test_no_config_pins_the_cpu(config):
 
 @pytest.mark.parametrize(
     ("config", "key", "typo"),
-    [("dream.yaml", "num_iterations", "num_iteration"), ("mlm_depth_sweep.yaml", "init_readout", "init_readuot")],
+    [("dream.yaml", "num_iterations", "num_iteration"), ("depth_probe.yaml", "fix_encoder", "fix_encodr")],
 )
 def test_config_typo_is_exit_2_naming_the_key(tmp_path, no_model_work, config, key, typo):
     source = ROOT / "configs" / config

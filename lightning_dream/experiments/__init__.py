@@ -8,8 +8,8 @@ experiments share. LightningCLI selects them by class name (``--model Dream``) o
   SimilarEmbeddings, CorpusSearch)
 - ``inspection``: read a frozen encoder over given texts (SentenceAttention,
   FactorizeActivations) or train a linear readout on it (CAV)
-- ``depth``: readouts, probes and pretraining across encoder depth (MLMReadout, SentenceProbe,
-  MaskedLMPretraining)
+- ``depth``: readouts, probes and pretraining across encoder depth (MLMReadout, DepthProbe,
+  MLMDepthProbe, MaskedLMPretraining)
 - ``dynamics``: ALBERT's shared layer as an iterated map (Trajectory, Lyapunov)
 
 
@@ -27,12 +27,14 @@ from typing import Any
 EXPERIMENTS: dict[str, str] = {
     "CAV": "lightning_dream.experiments.inspection.cav",
     "CorpusSearch": "lightning_dream.experiments.substitution.corpus_search",
+    "DepthProbe": "lightning_dream.experiments.depth.depth_probe",
     "Dream": "lightning_dream.experiments.soft_input.dream",
     "DreamMLM": "lightning_dream.experiments.soft_input.dream_mlm",
     "FactorizeActivations": "lightning_dream.experiments.inspection.factorize_activations",
     "FillMask": "lightning_dream.experiments.masked_lm.fill_mask",
     "KnowledgeProbe": "lightning_dream.experiments.masked_lm.knowledge_probe",
     "Lyapunov": "lightning_dream.experiments.dynamics.lyapunov",
+    "MLMDepthProbe": "lightning_dream.experiments.depth.mlm_depth_probe",
     "MLMReadout": "lightning_dream.experiments.depth.mlm_readout",
     "MLMSampling": "lightning_dream.experiments.masked_lm.mlm_sampling",
     "MaskedLMPretraining": "lightning_dream.experiments.depth.masked_lm_pretraining",
@@ -40,7 +42,6 @@ EXPERIMENTS: dict[str, str] = {
     "ReconstructChanged": "lightning_dream.experiments.soft_input.reconstruct",
     "ReconstructShifted": "lightning_dream.experiments.soft_input.reconstruct",
     "SentenceAttention": "lightning_dream.experiments.inspection.sentence_attention",
-    "SentenceProbe": "lightning_dream.experiments.depth.sentence_probe",
     "SimilarEmbeddings": "lightning_dream.experiments.substitution.similar_embeddings",
     "SoftInputExperiment": "lightning_dream.experiments.soft_input.base",
     "TokenSearch": "lightning_dream.experiments.substitution.token_search",

@@ -89,9 +89,12 @@ class AlbertIteration:
             digest.update(param.detach().float().cpu().numpy().tobytes())
         return digest.hexdigest()[:16]
 
-    def initial_state(self, input_ids: Tensor, attention_mask: Tensor | None = None) -> Tensor:
-        """x_0 (layer 0): word + position embeddings, projected to the hidden size."""
-        return self.mapping_in(self.embeddings(input_ids))
+    def initial_state(
+        self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None
+    ) -> Tensor:
+        """x_0 (layer 0): word + position + segment embeddings (``token_type_ids``; None: segment 0),
+        projected to the hidden size."""
+        return self.mapping_in(self.embeddings(input_ids, token_type_ids=token_type_ids))
 
     def step_function(self, attention_mask: Tensor) -> Step:
         """F for states of sentences with ``attention_mask`` (B, L); also accepts k stacked copies
@@ -131,9 +134,11 @@ class AlbertIteration:
         x0 = self.initial_state(input_ids)
         return torch.stack([x0, *self.iterate(x0, attention_mask, num_steps)])
 
-    def final(self, input_ids: Tensor, attention_mask: Tensor, num_steps: int) -> Tensor:
+    def final(
+        self, input_ids: Tensor, attention_mask: Tensor, num_steps: int, token_type_ids: Tensor | None = None
+    ) -> Tensor:
         """x_N only (N = 0 gives the projected embeddings, layer 0)."""
-        state = self.initial_state(input_ids)
+        state = self.initial_state(input_ids, token_type_ids=token_type_ids)
         if num_steps == 0:
             return state
         for state in self.iterate(state, attention_mask, num_steps):

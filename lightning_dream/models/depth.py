@@ -28,26 +28,37 @@ def check_depth(depth: int, config: PretrainedConfig, minimum: int = 1, name: st
 
 
 def hidden_at_depth(
-    model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, depth: int | None = None
+    model: PreTrainedModel,
+    input_ids: Tensor,
+    attention_mask: Tensor,
+    depth: int | None = None,
+    token_type_ids: Tensor | None = None,
 ) -> Tensor:
-    """(batch, L, H) output of layer ``depth`` (None: the model's own depth)."""
+    """(batch, L, H) output of layer ``depth`` (None: the model's own depth); ``token_type_ids``
+    are a pair's segment ids (None: every token in segment 0)."""
     if is_albert(model):
         iteration = AlbertIteration(model)
-        return iteration.final(input_ids, attention_mask, iteration.trained_depth if depth is None else depth)
+        depth = iteration.trained_depth if depth is None else depth
+        return iteration.final(input_ids, attention_mask, depth, token_type_ids=token_type_ids)
     readout = EncoderReadout(model)
     depth = readout.num_layers if depth is None else depth
-    return readout.layer(attention_mask, depth, input_ids=input_ids)
+    return readout.layer(attention_mask, depth, input_ids=input_ids, token_type_ids=token_type_ids)
 
 
 def hidden_by_depth(
-    model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, depth: int
+    model: PreTrainedModel,
+    input_ids: Tensor,
+    attention_mask: Tensor,
+    depth: int,
+    token_type_ids: Tensor | None = None,
 ) -> Iterator[tuple[int, Tensor]]:
     """(k, output of layer k) for k = 1..depth in one pass: what ``hidden_at_depth`` gives for each
     k, for the cost of the deepest alone."""
     if is_albert(model):
         iteration = AlbertIteration(model)
-        state = iteration.initial_state(input_ids)
+        state = iteration.initial_state(input_ids, token_type_ids=token_type_ids)
         yield from enumerate(iteration.iterate(state, attention_mask, depth), start=1)
         return
-    hidden = EncoderReadout(model).hidden_states(attention_mask, depth, input_ids=input_ids)
+    readout = EncoderReadout(model)
+    hidden = readout.hidden_states(attention_mask, depth, input_ids=input_ids, token_type_ids=token_type_ids)
     yield from ((k, hidden[k]) for k in range(1, depth + 1))

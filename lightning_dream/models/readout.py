@@ -136,15 +136,20 @@ class EncoderReadout(nn.Module):
         depth: int,
         input_ids: Tensor | None = None,
         inputs_embeds: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
     ) -> Tensor:
-        """Stacked hidden states of layers ``0..depth``: shape (depth + 1, batch, L, H)."""
+        """Stacked hidden states of layers ``0..depth``: shape (depth + 1, batch, L, H);
+        ``token_type_ids``: a pair's segment ids (None: segment 0 everywhere)."""
         if inputs_embeds is None:
             inputs_embeds = self.model.get_input_embeddings()(input_ids)
         # transformers records hidden states per block, so layer 0 alone still needs one block
         with truncated(self.model, max(depth, 1)):
             # the base model: a masked LM's head would score every position for nothing
             out = self.model.base_model(
-                inputs_embeds=inputs_embeds, attention_mask=attention_mask, output_hidden_states=True
+                inputs_embeds=inputs_embeds,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+                output_hidden_states=True,
             )
         return torch.stack(out.hidden_states[: depth + 1])
 

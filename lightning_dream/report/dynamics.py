@@ -1,4 +1,4 @@
-"""Depth and dynamics views: a probe's metrics vs depth (a depth sweep), and of ALBERT's iterated
+"""Depth and dynamics views: a readout's metrics vs depth (``DepthProbe``, ``MLMDepthProbe``), and of ALBERT's iterated
 system the local Lyapunov exponent vs step and the trajectory's token spread, dimension and
 distance between sentences vs step."""
 
@@ -84,30 +84,25 @@ def lyapunov(result: dict[str, Any]) -> list[Section]:
     ] + trajectory(result)
 
 
-def depth_sweep(result: dict[str, Any]) -> list[Section]:
-    """One plot per validation metric of the sweep's rows, against depth."""
+def depth_probe(result: dict[str, Any]) -> list[Section]:
+    """The depth curve: one plot per validation metric of the table (a row per depth), against depth."""
     (rows,) = need(result, "rows", where="results")
     rows = sorted(rows, key=lambda r: r["depth"])
-    metrics = sorted({k for r in rows for k in r if k.startswith("val/")})
+    metrics = sorted({k for r in rows for k in r if k.startswith("val/") and not k.endswith("_undefined")})
     if not rows or not metrics:
         return [
-            Section("depth", "Probe vs depth", [Note("the sweep holds no rows with validation metrics", "warning")])
+            Section("depth", "Readout vs depth", [Note("the run holds no validation metrics per depth", "warning")])
         ]
     config = result.get("config", {})
+    label = str(result.get("task") or config.get("model", "readout"))
     plots = [
         LinePlot(
             f"{metric} vs depth",
             "depth",
             metric,
-            [
-                Series(
-                    str(config.get("task", "probe")),
-                    [r["depth"] for r in rows],
-                    [r.get(metric, float("nan")) for r in rows],
-                )
-            ],
+            [Series(label, [r["depth"] for r in rows], [NAN if r.get(metric) is None else r[metric] for r in rows])],
             markers=True,
         )
         for metric in metrics
     ]
-    return [Section("depth", "Probe vs depth", plots, f"model {config.get('model', '?')}, {len(rows)} depths")]
+    return [Section("depth", "Readout vs depth", plots, f"model {config.get('model', '?')}, {len(rows)} depths")]

@@ -29,7 +29,7 @@ VIEWS: dict[str, tuple[int, tuple[View, ...]]] = {
     "dream_mlm": (1, (dream.dream_process, dream.annealing)),
     "token_search": (1, (substitution.token_search,)),
     "similar_embeddings": (1, (substitution.similar_embeddings,)),
-    "depth_sweep": (1, (dynamics.depth_sweep,)),
+    "depth_probe": (1, (dynamics.depth_probe,)),
     "albert_trajectory": (1, (dynamics.trajectory,)),
     "albert_lyapunov": (1, (dynamics.lyapunov,)),
     "attention": (1, (attention.attention,)),
@@ -53,7 +53,7 @@ def problem_section(name: str, err: Exception) -> Section:
 
 
 #: experiments whose results describe the whole run rather than a list of jobs
-WHOLE_RUN = {"albert_trajectory", "albert_lyapunov", "depth_sweep"}
+WHOLE_RUN = {"albert_trajectory", "albert_lyapunov", "depth_probe"}
 
 
 def parse_format(fmt: str) -> tuple[str, int]:

@@ -24,10 +24,6 @@ def rendered(run_dir: Path, browser, tmp_path: Path) -> Path:
     return page
 
 
-def load_sweep_task(folder: Path) -> str:
-    return json.loads((folder / "probe_sweep" / "sweep.json").read_text())["config"]["task"]
-
-
 def differing(tokens: list[str], reference: list[str], job: dict) -> int:
     return sum(changeable(job, i, len(tokens)) and t != r for i, (t, r) in enumerate(zip(tokens, reference)))
 
@@ -142,8 +138,9 @@ def test_reconstruction_rows_colour_what_each_layer_recovered(reconstruct_run, b
 
 
 def test_substitution_depth_and_dynamics_pages(tmp_path, browser, screenshot_dir):
-    from lightning_dream.experiments import Lyapunov, SimilarEmbeddings, TokenSearch
-    from lightning_dream.experiments.depth.sentence_probe import sentence_probe_sweep
+    from lightning_dream.data.sentence_tasks import SentenceTaskData
+    from lightning_dream.experiments import DepthProbe, Lyapunov, SimilarEmbeddings, TokenSearch
+    from tests.helpers import quick_trainer
     from tests.report.conftest import run
 
     folder = tmp_path / "runs"
@@ -156,16 +153,16 @@ def test_substitution_depth_and_dynamics_pages(tmp_path, browser, screenshot_dir
         ),
         predict=True,
     )
-    sweep = sentence_probe_sweep(
-        depths=[1, 3], output=str(folder / "probe_sweep"), max_train=24, max_validation=16, epochs=1, batch_size=8
-    )
+    data = SentenceTaskData(max_train=24, max_validation=16, batch_size=8)
+    quick_trainer(folder / "depth_probe").fit(DepthProbe(depths=[1, 3]), datamodule=data)
     rendered(folder, browser, tmp_path)
-    assert browser.count("tr.index-row[data-ok='0']") == 0  # the sweep's per-depth runs belong to it
-    metrics = sorted(k for k in sweep[0] if k.startswith("val/"))
+    assert browser.count("tr.index-row[data-ok='0']") == 0
+    probe = load(folder / "depth_probe")
+    metrics = sorted(k for k in probe["rows"][0] if k.startswith("val/"))
     assert [
         e.get_attribute("data-name")
         for e in browser.driver.find_elements("css selector", "[data-view='depth'] polyline.series")
-    ] == [load_sweep_task(folder)] * len(metrics)
+    ] == [probe["task"]] * len(metrics)
     assert browser.count("[data-view='depth'] svg.plot circle") == 2 * len(metrics)
     search = load(folder / "token_search")["jobs"][0]
     assert browser.texts("[data-view='token-search'] tr.token-row .tok.target") == [
