@@ -17,6 +17,9 @@ The contracts a format keeps:
   with no complete window, the distance between inputs when there is one input, a correlation of
   constant predictions) is written as ``null`` with the reason beside it under the same name plus
   ``_undefined``: ``"x": null, "x_undefined": "constant predictions"``. Never NaN or Infinity.
+- **Complete.** ``complete`` (optional, so no format changed) is false when the run was stopped
+  before its end (``max_steps``, ``max_time``, Ctrl-C); ``trainer.global_step`` is the step reached.
+  Resuming the run's last checkpoint (``--ckpt_path``) continues it to the end.
 - **Strict JSON.** Result files are strict JSON (RFC 8259), readable by any parser, a browser's
   included. ``write_json_atomic`` enforces it: it serialises with ``allow_nan=False``; if a payload
   still holds a non-finite float (an experiment that did not say why), that value is written as
@@ -33,7 +36,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lightning_dream.errors import ConfigError
 
@@ -77,6 +80,14 @@ ACTIVATION_FORMAT = "lightning_dream.activation/1"
 COMBINED_FORMAT = "lightning_dream.combined/1"
 
 
+class Summary(NamedTuple):
+    """What a run found, as a short table printed at its end (``ResultWriter``)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
 class ResultSource:
     """What a LightningModule offers ``ResultWriter`` (mixed into every experiment's base).
 
@@ -101,13 +112,36 @@ class ResultSource:
         """Lines to print (and log as TensorBoard text) once the file is written."""
         return []
 
+    def summary(self, payload: dict[str, Any]) -> Summary | None:
+        """The table printed at the end of the run: what it found, a few rows."""
+        return None
+
+    def headline(self, payload: dict[str, Any]) -> float | None:
+        """The run's headline figure, logged as TensorBoard's ``hp_metric``."""
+        return None
+
+    def run_complete(self, trainer: Any) -> bool:
+        """False when the run was stopped early: Ctrl-C, ``max_steps`` or ``max_time`` before the
+        last epoch's end (experiments that count their own steps say it more precisely)."""
+        if trainer.interrupted:
+            return False
+        if not trainer.training:
+            return True
+        if 0 <= trainer.max_steps <= trainer.global_step:
+            return False
+        if any(type(cb).__name__ == "Timer" and cb.time_remaining() <= 0 for cb in trainer.callbacks):
+            return False
+        loop = trainer.fit_loop
+        return loop.max_epochs in (None, -1) or loop.epoch_progress.current.processed >= loop.max_epochs
+
 
 def result_header(module: Any, trainer: Any) -> dict[str, Any]:
     """The fields every run's result file starts with: what ran, with which settings, on what."""
     return {
         "format": module.result_format,
         "experiment": type(module).__name__,
-        "config": dict(module.hparams),
+        "complete": module.run_complete(trainer),  # optional field: false for a run stopped early
+        "config": {k: v for k, v in module.hparams.items() if not k.startswith("_")},
         "trainer": {
             "world_size": trainer.world_size,
             "precision": str(trainer.precision),
