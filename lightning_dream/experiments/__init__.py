@@ -31,6 +31,9 @@ from lightning_dream.experiments.soft_input.reconstruct import Reconstruct, Reco
 from lightning_dream.experiments.substitution.corpus_search import CorpusSearch
 from lightning_dream.experiments.substitution.similar_embeddings import SimilarEmbeddings
 from lightning_dream.experiments.substitution.token_search import TokenSearch
+from lightning_dream.quiet import quiet_lightning
+
+quiet_lightning()
 
 __all__ = [
     "CAV",
