@@ -104,6 +104,23 @@ def test_resume_equals_uninterrupted(tmp_path, single_run):
         assert len(one["snapshots"]) == len(two["snapshots"])
 
 
+def test_run_stopped_by_max_steps_is_marked_and_its_last_checkpoint_resumes_to_the_end(tmp_path, single_run):
+    """The last checkpoint of a run stopped by max_steps marks its one epoch processed; resuming it
+    must still run the remaining steps and end where the uninterrupted run ends."""
+    from tests.helpers import quick_trainer
+
+    checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True)
+    quick_trainer(tmp_path / "a", max_steps=15, enable_checkpointing=True, callbacks=[checkpoints]).fit(dream())
+    stopped = read_results(tmp_path / "a")
+    assert stopped["complete"] is False and stopped["trainer"]["global_step"] == 15
+    quick_trainer(tmp_path / "b").fit(dream(), ckpt_path=str(tmp_path / "ckpt" / "last.ckpt"))
+    resumed = read_results(tmp_path / "b")
+    assert resumed["complete"] is True and resumed["trainer"]["global_step"] == 40
+    for one, two in zip(single_run["jobs"], resumed["jobs"]):
+        assert one["final_tokens"] == two["final_tokens"]
+        assert one["best_activation"] == pytest.approx(two["best_activation"], abs=1e-4)
+
+
 def test_tensorboard_holds_temperature_and_activations(tmp_path):
     from pytorch_lightning.loggers import TensorBoardLogger
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
