@@ -114,7 +114,7 @@ class ResultSource:
         """Lines to print (and log as TensorBoard text) once the file is written."""
         return []
 
-    def summary(self, payload: dict[str, Any]) -> Summary | None:
+    def summary_table(self, payload: dict[str, Any]) -> Summary | None:
         """The table printed at the end of the run: what it found, a few rows."""
         return None
 

@@ -65,7 +65,7 @@ class ResultWriter(Callback):
             payload[pl_module.result_rows] = rows
         paths = [write_json_atomic(path, payload) for path in filter(None, (directory / self.filename, self.copy_to))]
         lines = pl_module.result_lines(payload)
-        print_summary(pl_module.summary(payload), lines, paths, payload)
+        print_summary(pl_module.summary_table(payload), lines, paths, payload)
         headline = pl_module.headline(payload)
         if trainer.logger is not None and headline is not None:
             trainer.logger.log_metrics({"hp_metric": headline}, step=trainer.global_step)

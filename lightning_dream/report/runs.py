@@ -11,7 +11,7 @@ from lightning_dream.results import RESULTS_FILE, read_results
 
 #: files that also hold results (``combine_layers`` / ``combine_magnitudes``, depth sweeps); the
 #: run folders inside a folder holding one are its parts, not unfinished runs
-COMBINED_FILES = ("combined_layers.json", "combined_magnitudes.json", "sweep.json")
+COMBINED_FILES = ("combined_layers.json", "combined_magnitudes.json", "sweep.json", "cav.json")
 #: signs that a folder is a run's folder even when it has no results yet
 RUN_MARKS = ("hparams.yaml", "config.yaml", "checkpoints")
 

@@ -114,3 +114,13 @@ def test_cli_writes_the_page_and_says_bad_input_in_one_line(dream_run, tmp_path,
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "does not exist" in err and "\n" not in err
+
+
+def test_tied_tail_of_softmax_weights_becomes_one_entry():
+    from lightning_dream.report.common import with_ties
+
+    rest = 1 - 0.9 - 0.05 - 3 * 1e-5
+    names, weights = with_ties(["a", "b", "[PAD]", "[unused0]", "[unused1]"], [0.9, 0.05, 1e-5, 1e-5, 1e-5])
+    assert names[:2] == ["a", "b"] and weights == [0.9, 0.05, 1e-5]
+    assert names[2] == f"1e-05 × ~{3 + round(rest / 1e-5):,} tied tokens"
+    assert with_ties(["a", "b", "c"], [0.5, 0.3, 0.2]) == (["a", "b", "c"], [0.5, 0.3, 0.2])

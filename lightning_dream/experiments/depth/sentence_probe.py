@@ -132,8 +132,15 @@ class SentenceProbe(pl.LightningModule):
         self.train_metrics.reset()
 
     def on_validation_epoch_end(self) -> None:
-        self.log_dict(self.val_metrics.compute(), prog_bar=True)
+        computed = self.val_metrics.compute()
+        self.log_dict(computed, prog_bar=True)
+        self.log("hp_metric", next(iter(computed.values())))  # the headline: the task's first metric
         self.val_metrics.reset()
+
+    def configure_callbacks(self) -> list[pl.Callback]:
+        from lightning_dream.callbacks.progress import progress_bar
+
+        return progress_bar(self._trainer)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam([p for p in self.parameters() if p.requires_grad], lr=self.lr)

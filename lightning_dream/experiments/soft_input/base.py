@@ -361,7 +361,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             snapshots=snapshots,
         )
 
-    def summary(self, payload: dict[str, Any]) -> Summary:
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
         """Per job: the start and the best snapped sentence with their activations."""
         rows = [
             [

@@ -160,7 +160,7 @@ class Reconstruct(SoftInputExperiment):
         return {"distance": -snapped.mean(), "token_recovery": recovered.float().mean()}
 
     # -- results -----------------------------------------------------------------------------
-    def summary(self, payload: dict[str, Any]) -> Summary:
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
         keys = list(self.summary_keys)
         fields = ["jobs", "token_recovery", "distance"]
         fields += ["changed_toward"] if any("changed_toward" in row for row in payload["summary"]) else []
