@@ -35,7 +35,7 @@ def index_html(runs: list[Run]) -> str:
     rows = []
     for i, run in enumerate(runs):
         result = run.result or {}
-        status = escape(run.problem) if run.problem else f"{len(result.get('jobs', []))} jobs"
+        status = escape(run.problem) if run.problem else f"{len(result.get('jobs', result.get('rows', [])))} jobs"
         rows.append(
             f'<tr class="index-row" data-ok="{int(run.problem is None)}">'
             f'<td><a href="#run-{i}">{escape(run.name)}</a></td>'

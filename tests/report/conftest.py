@@ -116,5 +116,6 @@ def cav_run(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("cav")
     data = ConceptData(concepts=["he", "she"], max_per_concept=20)
-    quick_trainer(root, max_epochs=2).fit(CAV(layers=[1, 2], cav_file=str(root / "copy" / "cav.json")), datamodule=data)
+    copy = tmp_path_factory.mktemp("cav_copy") / "cav.json"  # outside the run folder: one run in the report
+    quick_trainer(root, max_epochs=2).fit(CAV(layers=[1, 2], cav_file=str(copy)), datamodule=data)
     return root

@@ -124,3 +124,4 @@ def test_tied_tail_of_softmax_weights_becomes_one_entry():
     assert names[:2] == ["a", "b"] and weights == [0.9, 0.05, 1e-5]
     assert names[2] == f"1e-05 × ~{3 + round(rest / 1e-5):,} tied tokens"
     assert with_ties(["a", "b", "c"], [0.5, 0.3, 0.2]) == (["a", "b", "c"], [0.5, 0.3, 0.2])
+    assert with_ties(["a", "[PAD]", "[unused0]"], [1.0, 0.0, 0.0]) == (["a", "≈0 · every other token"], [1.0, 0.0])

@@ -249,6 +249,10 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             return -1
         return None
 
+    def on_train_epoch_end(self) -> None:
+        if self.global_step >= self.num_iterations:  # done: never open another (empty) epoch
+            self.trainer.should_stop = True
+
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         step = self.global_step
         temperature = self.schedule(step)

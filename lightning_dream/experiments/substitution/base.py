@@ -9,7 +9,7 @@ and merges the scores of every process.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pytorch_lightning as pl
 import torch
@@ -127,6 +127,9 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
         return parts.nan_to_num(float("-inf")).amax(0).where(~parts.isnan().all(0), float("nan"))
 
     # -- results -----------------------------------------------------------------------------
+    #: the row field listing the tokens found, shown in the summary table
+    summary_field: ClassVar[str] = "top"
+
     def summary_table(self, payload: dict[str, Any]) -> Summary:
         """Per job: the original token's value and the top tokens found."""
         rows = [
@@ -134,11 +137,12 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
                 j["job"],
                 j["neuron_id"] if j["neuron_id"] is not None else j["target"],
                 f"{j['original']['token']} {j['original']['activation']:.3g}",
-                ", ".join(f"{t['token']} {t['activation']:.3g}" for t in j["top"][:5]),
+                ", ".join(f"{t['token']} {t['activation']:.3g}" for t in j[self.summary_field][:5]),
             ]
             for j in payload["jobs"][:20]
         ]
-        return Summary(f"{type(self).__name__}: top tokens", ["job", "neuron", "original", "top 5"], rows)
+        columns = ["job", "neuron", "original", f"{self.summary_field} 5 (activation)"]
+        return Summary(f"{type(self).__name__}: tokens found", columns, rows)
 
     def token(self, token_id: int, value: float, **fields: float) -> dict[str, Any]:
         return {"token": self.tokenizer.convert_ids_to_tokens(token_id), "id": token_id, **fields, "activation": value}
