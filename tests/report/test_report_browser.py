@@ -243,7 +243,7 @@ def test_knowledge_probe_page_shows_precision_per_relation_and_the_facts(knowled
     assert browser.count("[data-view='knowledge-probe'] .panel:first-child tr.bar-row") == len(result["relations"]) + 1
     assert browser.count("[data-view='knowledge-probe'] tr.token-row") == 3
     hits = sum(fact["rank"] <= 5 for fact in result["rows"])
-    assert browser.count("[data-view='knowledge-probe'] .tok.recovered") == hits
+    assert browser.count("[data-view='knowledge-probe'] tr.token-row .tok.recovered") == hits
 
 
 def test_mlm_sampling_page_lists_every_sample(mlm_sampling_run, browser, tmp_path):
