@@ -17,6 +17,9 @@ The contracts a format keeps:
   with no complete window, the distance between inputs when there is one input, a correlation of
   constant predictions) is written as ``null`` with the reason beside it under the same name plus
   ``_undefined``: ``"x": null, "x_undefined": "constant predictions"``. Never NaN or Infinity.
+- **Complete.** ``complete`` (optional, so no format changed) is false when the run was stopped
+  before its end (``max_steps``, ``max_time``, Ctrl-C); ``trainer.global_step`` is the step reached.
+  Resuming the run's last checkpoint (``--ckpt_path``) continues it to the end.
 - **Strict JSON.** Result files are strict JSON (RFC 8259), readable by any parser, a browser's
   included. ``write_json_atomic`` enforces it: it serialises with ``allow_nan=False``; if a payload
   still holds a non-finite float (an experiment that did not say why), that value is written as
@@ -34,8 +37,10 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lightning_dream.errors import ConfigError
 
@@ -78,6 +83,14 @@ ACTIVATION_FORMAT = "lightning_dream.activation/1"
 COMBINED_FORMAT = "lightning_dream.combined/1"
 
 
+class Summary(NamedTuple):
+    """What a run found, as a short table printed at its end (``ResultWriter``)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
 class ResultSource:
     """What a LightningModule offers ``ResultWriter`` (mixed into every experiment's base).
 
@@ -106,13 +119,36 @@ class ResultSource:
         """Run-level numbers to log to the trainer's logger (TensorBoard scalars), e.g. P@k."""
         return {}
 
+    def summary_table(self, payload: dict[str, Any]) -> Summary | None:
+        """The table printed at the end of the run: what it found, a few rows."""
+        return None
+
+    def headline(self, payload: dict[str, Any]) -> float | None:
+        """The run's headline figure, logged as TensorBoard's ``hp_metric``."""
+        return None
+
+    def run_complete(self, trainer: Any) -> bool:
+        """False when the run was stopped early: Ctrl-C, ``max_steps`` or ``max_time`` before the
+        last epoch's end (experiments that count their own steps say it more precisely)."""
+        if trainer.interrupted:
+            return False
+        if not trainer.training:
+            return True
+        if 0 <= trainer.max_steps <= trainer.global_step:
+            return False
+        if any(type(cb).__name__ == "Timer" and cb.time_remaining() <= 0 for cb in trainer.callbacks):
+            return False
+        loop = trainer.fit_loop
+        return loop.max_epochs in (None, -1) or loop.epoch_progress.current.processed >= loop.max_epochs
+
 
 def result_header(module: Any, trainer: Any) -> dict[str, Any]:
     """The fields every run's result file starts with: what ran, with which settings, on what."""
     return {
         "format": module.result_format,
         "experiment": type(module).__name__,
-        "config": dict(module.hparams),
+        "complete": module.run_complete(trainer),  # optional field: false for a run stopped early
+        "config": {k: v for k, v in module.hparams.items() if not k.startswith("_")},
         "trainer": {
             "world_size": trainer.world_size,
             "precision": str(trainer.precision),
@@ -230,3 +266,103 @@ def read_results(path: str | Path, expected_format: str | None = None) -> dict[s
     if expected_format is not None and found != expected_format:
         raise ConfigError(f"{path} holds format {found!r}, expected {expected_format!r}")
     return payload
+
+
+class Row(Mapping[str, Any]):
+    """One job (or item) of a result file, read-only: ``row.best_sentence`` or ``row["best_sentence"]``.
+    Its fields are the format's (``row.fields()`` lists them); older files may lack some."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]):
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"this row has no field {name!r} (it has {', '.join(self._values)})") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("result rows are read-only")
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def fields(self) -> list[str]:
+        return list(self._values)
+
+    def __repr__(self) -> str:
+        shown = {k: v for k, v in self._values.items() if not isinstance(v, (list, dict))}
+        return f"Row({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+
+@dataclass(frozen=True)
+class Results:
+    """A finished (or stopped) run's results.json, from Python.
+
+    ``Results.open("runs/dream")`` takes a result file, a run folder, or a folder of runs (then the
+    newest results.json under it); ``.rows`` are its jobs (or items) as ``Row`` s, ``.data`` the
+    whole file.
+    """
+
+    path: Path
+    data: dict[str, Any]
+
+    @classmethod
+    def open(cls, run: str | Path) -> Results:
+        path = Path(run)
+        if path.is_dir() and not (path / RESULTS_FILE).is_file():
+            found = sorted(path.rglob(RESULTS_FILE), key=lambda p: p.stat().st_mtime)
+            if not found:
+                raise ConfigError(f"no {RESULTS_FILE} under {path}: give a run folder or a result file")
+            path = found[-1]
+        elif path.is_dir():
+            path = path / RESULTS_FILE
+        return cls(path, read_results(path))
+
+    @property
+    def format(self) -> str:
+        return self.data["format"]
+
+    @property
+    def experiment(self) -> str:
+        return self.data.get("experiment", "")
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.data.get("config", {})
+
+    @property
+    def complete(self) -> bool:
+        """False for a run stopped early (files from before this field count as complete)."""
+        return self.data.get("complete", True)
+
+    @property
+    def step(self) -> int | None:
+        """The optimisation step the run reached."""
+        return self.data.get("trainer", {}).get("global_step")
+
+    @property
+    def rows(self) -> list[Row]:
+        """The jobs (or items) in index order; empty for whole-run results (a trajectory)."""
+        rows = self.data.get("jobs", self.data.get("rows", []))
+        return [Row(row) for row in rows] if isinstance(rows, list) else []
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __repr__(self) -> str:
+        state = "" if self.complete else f", stopped at step {self.step}"
+        return f"Results({self.experiment}, {self.format}, {len(self.rows)} rows{state}: {self.path})"
+
+
+def open_results(run: str | Path) -> Results:
+    """``Results.open(run)``."""
+    return Results.open(run)

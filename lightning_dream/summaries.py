@@ -28,13 +28,3 @@ def summarise(jobs: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[st
                 row[field] = mean(float(m[field]) for m in members)
         rows.append(row)
     return rows
-
-
-def summary_line(row: dict[str, Any]) -> str:
-    where = ", ".join(f"{k} {row[k]}" for k in ("layer_id", "magnitude") if k in row)
-    toward = f" (toward {row['toward']})" if row.get("toward") else ""
-    shifted = f", changed toward concept {row['changed_toward']:.2f}" if "changed_toward" in row else ""
-    return (
-        f"{where}{toward}: token recovery {row.get('token_recovery', float('nan')):.3f}, distance "
-        f"{row.get('distance', float('nan')):.4g}{shifted} ({row['jobs']} jobs)"
-    )

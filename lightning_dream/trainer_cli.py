@@ -20,6 +20,7 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from lightning_dream.cli import TRAINER_DEFAULTS
 from lightning_dream.errors import ConfigError, check_finite_settings
 from lightning_dream.parsing import OneLineErrors
+from lightning_dream.quiet import quiet_lightning
 from lightning_dream.resume import RecordExperiment, check_resume
 from lightning_dream.strategies import job_strategy
 
@@ -30,6 +31,8 @@ COMMAND_STEPS: dict[str, str] = {
     "test": "test_step",
     "predict": "predict_step",
 }
+
+quiet_lightning()
 
 
 def supported_commands(experiment: type) -> list[str]:

@@ -10,6 +10,7 @@ import pytorch_lightning as pl
 import transformers
 import yaml
 
+from lightning_dream.results import read_results
 from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,11 +23,13 @@ FIT = {
     "depth_probe",
     "depth_probe_stsb",
     "dream_mlm",
+    "dream_quick",
     "masked_lm_pretraining",
     "mlm_depth_probe",
     "mlm_readout",
     "reconstruct",
     "reconstruct_changed",
+    "reconstruct_quick",
     "reconstruct_shifted",
 }
 PREDICT = {
@@ -135,3 +138,25 @@ def test_config_typo_is_exit_2_naming_the_key(tmp_path, no_model_work, config, k
     assert done.code == 2
     assert f"'{typo}' is not accepted" in done.err
     assert no_model_work == []
+
+
+def quick_try(config: str, tmp_path) -> dict:
+    """Run a quick-try config as a user would (the command line), results under tmp_path."""
+    done = run_cli("fit", "--config", str(ROOT / "configs" / config), "--trainer.default_root_dir", str(tmp_path))
+    assert done.code == 0, done.err[-2000:]
+    assert "results: " in done.out
+    return read_results(next(tmp_path.rglob("results.json")))
+
+
+def test_dream_quick_try_raises_its_neuron_visibly(tmp_path):
+    result = quick_try("dream_quick.yaml", tmp_path)
+    job = result["jobs"][0]
+    assert result["complete"] is True
+    assert job["start_activation"] > 0 and job["best_activation"] >= 1.1 * job["start_activation"]
+    assert job["best_sentence"] != job["start_sentence"]
+
+
+def test_reconstruct_quick_try_recovers_most_tokens_at_layer_1(tmp_path):
+    result = quick_try("reconstruct_quick.yaml", tmp_path)
+    layer_1 = [row for row in result["summary"] if row["layer_id"] == 1]
+    assert layer_1 and layer_1[0]["token_recovery"] > 0.5

@@ -5,6 +5,7 @@ import warnings
 
 import pytest
 
+from lightning_dream.errors import ConfigError
 from lightning_dream.results import merge_rows, read_results, write_json_atomic
 
 
@@ -41,3 +42,24 @@ def test_a_killed_write_leaves_nothing_behind_after_the_next(tmp_path):
     (tmp_path / ".results.json.k1ll3d").write_text('{"half": ')  # a write killed before its rename
     write_text_atomic(tmp_path / "results.json", "{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+def test_results_opens_a_folder_of_runs_at_its_newest_run_and_reads_rows_as_attributes(tmp_path):
+    import os
+
+    from lightning_dream import Results
+
+    old, new = tmp_path / "lightning_logs" / "version_0", tmp_path / "lightning_logs" / "version_1"
+    for folder, sentence in ((old, "old"), (new, "new")):
+        write_json_atomic(
+            folder / "results.json", {"format": "lightning_dream.dream/2", "jobs": [{"best_sentence": sentence}]}
+        )
+    os.utime(old / "results.json", (1, 1))
+    results = Results.open(tmp_path)
+    assert results.path == new / "results.json"
+    assert results.rows[0].best_sentence == "new" and results.rows[0]["best_sentence"] == "new"
+    assert results.complete  # a file without the field: written before it existed, by a finished run
+    with pytest.raises(AttributeError, match="best_sentence"):
+        results.rows[0].start_sentence
+    with pytest.raises(ConfigError):
+        Results.open(tmp_path / "lightning_logs" / "version_2")

@@ -14,7 +14,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from lightning_dream.results import RESULTS_FILE, merge_rows, result_header, write_json_atomic
+from lightning_dream.results import RESULTS_FILE, Summary, merge_rows, result_header, write_json_atomic
 from lightning_dream.strategies import gather_to_rank_zero
 
 
@@ -37,6 +37,17 @@ class ResultWriter(Callback):
         self.filename = filename
         self.copy_to = copy_to
 
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        # LightningCLI adds the instantiator to the hparams it saves (to reload the checkpoint); it is
+        # not a setting of the run, so TensorBoard does not list it (the checkpoint keeps it)
+        getattr(pl_module, "_hparams_initial", {}).pop("_instantiator", None)
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        """Ctrl-C: what the run reached, marked ``complete: false`` (one process only: the other
+        ranks may be anywhere, so no collective call is safe)."""
+        if isinstance(exception, KeyboardInterrupt) and trainer.world_size == 1:
+            self.write(trainer, pl_module)
+
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.write(trainer, pl_module)
 
@@ -54,14 +65,41 @@ class ResultWriter(Callback):
         if pl_module.result_rows is not None:
             payload[pl_module.result_rows] = rows
         paths = [write_json_atomic(path, payload) for path in filter(None, (directory / self.filename, self.copy_to))]
-        for path in paths:
-            pl_module.print(f"results: {path}")
         lines = pl_module.result_lines(payload)
-        for line in lines:
-            pl_module.print(line)
+        print_summary(pl_module.summary_table(payload), lines, paths, payload)
+        headline = pl_module.headline(payload)
+        if trainer.logger is not None and headline is not None:
+            trainer.logger.log_metrics({"hp_metric": headline}, step=trainer.global_step)
         if lines and isinstance(trainer.logger, TensorBoardLogger):
             trainer.logger.experiment.add_text("results", "  \n".join(lines), trainer.global_step)
         scalars = pl_module.result_scalars(payload)
         if scalars and trainer.logger is not None:
             trainer.logger.log_metrics(scalars, step=trainer.global_step)
         return paths
+
+
+def print_summary(summary: Summary | None, lines: list[str], paths: list[Path], payload: dict) -> None:
+    """What the run found as a short rich table (or the module's lines), then where the file is."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if summary is not None and summary.rows:
+        table = Table(title=summary.title, title_justify="left")
+        for column in summary.columns:
+            table.add_column(column, overflow="fold")
+        for row in summary.rows:
+            table.add_row(
+                *(
+                    cell if isinstance(cell, str) else f"{cell:.4g}" if isinstance(cell, float) else str(cell)
+                    for cell in row
+                )
+            )
+        console.print(table)
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
+    if payload.get("complete") is False:
+        step = payload.get("trainer", {}).get("global_step")
+        console.print(f"stopped early at step {step}: results marked complete: false (resume with --ckpt_path)")
+    for path in paths:
+        console.print(f"results: {path}", markup=False, highlight=False)

@@ -23,6 +23,11 @@ def softmax_figure(tokens: list[list[str]], weights: list[list[float]], position
     return bar_panels(BarPanels(title, panels, "softmax weight", max_value=1.0))
 
 
+def job_tag(pl_module: pl.LightningModule, job: int) -> str:
+    """A job's TensorBoard tag prefix names the layer it reads: ``job_003_layer_2``."""
+    return f"job_{job:03d}_layer_{pl_module.jobs[job].target.layer}"
+
+
 class StepLogger(Callback):
     def __init__(self, top_k: int = 5, image_jobs: int = 4):
         self.top_k = top_k
@@ -38,10 +43,12 @@ class StepLogger(Callback):
         if record.step % pl_module.hparams.log_every == 0 or last:
             rows = gather_to_rank_zero((record.job_ids, record.soft.float().cpu(), record.snapped.float().cpu()))
             metrics = {"temperature": record.temperature}
+            name, sign = pl_module.value_name, -1 if pl_module.value_name == "distance" else 1
             for job_ids, soft, snapped in rows:
                 for job, s, h in zip(job_ids, soft.tolist(), snapped.tolist()):
-                    metrics[f"job_{job:03d}/soft_activation"] = s
-                    metrics[f"job_{job:03d}/snapped_activation"] = h
+                    tag = job_tag(pl_module, job)
+                    metrics[f"{tag}/soft_{name}"] = sign * s
+                    metrics[f"{tag}/snapped_{name}"] = sign * h
             if trainer.logger is not None:
                 trainer.logger.log_metrics(metrics, step=record.step)
         # views go only to TensorBoard: without it, skip their softmax and top-k over every job
@@ -65,9 +72,11 @@ class StepLogger(Callback):
             return
         writer = trainer.logger.experiment
         for job, text, positions, tokens, weights in (v for rank_views in gathered for v in rank_views):
-            writer.add_text(f"job_{job:03d}/snapped_sentence", text, record.step)
+            writer.add_text(f"{job_tag(pl_module, job)}/snapped_sentence", text, record.step)
             if job < self.image_jobs:
                 title = f"job {job}, step {record.step}, T={record.temperature:.3g}"
                 writer.add_figure(
-                    f"job_{job:03d}/softmax_top_tokens", softmax_figure(tokens, weights, positions, title), record.step
+                    f"{job_tag(pl_module, job)}/softmax_top_tokens",
+                    softmax_figure(tokens, weights, positions, title),
+                    record.step,
                 )

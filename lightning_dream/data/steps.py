@@ -6,6 +6,7 @@ step on its own jobs.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 from torch.utils.data import DataLoader, IterableDataset
@@ -23,4 +24,6 @@ class Steps(IterableDataset):
 
 
 def step_loader(num_steps: int) -> DataLoader:
+    # no worker processes, so the length Lightning warns about for iterable datasets is exact
+    warnings.filterwarnings("ignore", message=r"Your `IterableDataset` has `__len__` defined", category=UserWarning)
     return DataLoader(Steps(num_steps), batch_size=None)

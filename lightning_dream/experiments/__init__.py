@@ -54,6 +54,9 @@ __all__ = sorted(EXPERIMENTS)
 def __getattr__(name: str) -> Any:
     if name not in EXPERIMENTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from lightning_dream.quiet import quiet_lightning
+
+    quiet_lightning()  # Lightning is imported with the experiment: filter its tips from here on
     value = getattr(importlib.import_module(EXPERIMENTS[name]), name)
     globals()[name] = value
     return value

@@ -7,6 +7,7 @@ registry, so nothing contacts a model hub; any other name goes through the ordin
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +67,9 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
 
 
 def _frozen(model: PreTrainedModel) -> PreTrainedModel:
+    # a frozen model stays in eval mode (no dropout) while its experiment trains: Lightning's warning
+    # about modules in eval mode at the start of training is expected for it
+    warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode", category=UserWarning)
     model.eval()
     model.requires_grad_(False)
     return model

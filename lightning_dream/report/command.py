@@ -44,7 +44,7 @@ def index_html(runs: list[Run]) -> str:
     rows = []
     for i, run in enumerate(runs):
         result = run.result or {}
-        jobs = result.get("jobs", [])
+        jobs = result.get("jobs", result.get("rows", []))
         status = escape(run.problem) if run.problem else f"{len(jobs) if isinstance(jobs, list) else '?'} jobs"
         rows.append(
             f'<tr class="index-row" data-ok="{int(run.problem is None)}">'

@@ -59,3 +59,27 @@ def spread(items: list[Any], count: int) -> list[Any]:
         return list(items)
     picks = sorted({round(i * (len(items) - 1) / (count - 1)) for i in range(count)})
     return [items[i] for i in picks]
+
+
+def with_ties(names: list[str], weights: list[float], rel: float = 1e-3) -> tuple[list[str], list[float]]:
+    """Top softmax tokens with the tied tail as one entry: at a high temperature every token but a
+    few has the same weight, and which of them the top-k picks (``[unused0]``, ``[PAD]``) means
+    nothing. The tail's entries of (nearly) equal weight ``w`` become one ``"w × ~N tied tokens"``;
+    ``N`` counts the tied entries shown plus the mass the top-k leaves out divided by ``w`` (exact
+    when every token outside the top-k has that weight, a lower bound otherwise)."""
+    if len(weights) < 2:
+        return names, weights
+    w = weights[-1]
+    if w <= 0:  # weights are stored rounded: 0 is below the rounding step, for every token not shown
+        first = next(i for i in range(len(weights)) if all(v <= 0 for v in weights[i:]))
+        if first == 0:
+            return names, weights
+        return names[:first] + ["≈0 · every other token"], weights[:first] + [0.0]
+    first = len(weights) - 1
+    while first > 0 and abs(weights[first - 1] - w) <= rel * w:
+        first -= 1
+    if first == len(weights) - 1:
+        return names, weights  # the last entry ties with nothing shown
+    rest = max(0.0, 1.0 - sum(weights))
+    count = len(weights) - first + round(rest / w)
+    return names[:first] + [f"{w:.2g} × ~{count:,} tied tokens"], weights[:first] + [w]

@@ -21,7 +21,7 @@ from lightning_dream.report.blocks import (
     TokenRow,
     TokenRows,
 )
-from lightning_dream.report.common import MAX_DETAILED_JOBS, compared, job_name, need, spread
+from lightning_dream.report.common import MAX_DETAILED_JOBS, compared, job_name, need, spread, with_ties
 
 #: snapshots shown at each end of the sentence table; the middle is skipped
 SNAPSHOT_ROWS = 5
@@ -156,8 +156,7 @@ def annealing(result: dict[str, Any]) -> list[Section]:
             panels = [
                 BarPanel(
                     f"position {p['position']}",
-                    p["tokens"],
-                    p["weights"],
+                    *with_ties(p["tokens"], p["weights"]),
                     highlight=final[p["position"]] if p["position"] < len(final) else None,
                 )
                 for p in snap["softmax_top"]

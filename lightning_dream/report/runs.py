@@ -9,9 +9,9 @@ from typing import Any
 from lightning_dream.errors import ConfigError
 from lightning_dream.results import RESULTS_FILE, read_results
 
-#: files that also hold results (``combine_layers`` / ``combine_magnitudes``); the run folders
-#: inside a folder holding one are its parts, not unfinished runs
-COMBINED_FILES = ("combined_layers.json", "combined_magnitudes.json")
+#: files that also hold results (``combine_layers`` / ``combine_magnitudes``, a CAV's ``cav.json``);
+#: the run folders inside a folder holding one are its parts, not unfinished runs
+COMBINED_FILES = ("combined_layers.json", "combined_magnitudes.json", "cav.json")
 #: signs that a folder is a run's folder even when it has no results yet
 RUN_MARKS = ("hparams.yaml", "config.yaml", "checkpoints")
 

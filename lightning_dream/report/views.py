@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lightning_dream.report import attention, dream, dynamics, factorize, reconstruction, substitution
+from lightning_dream.report import attention, dream, dynamics, factorize, predictions, reconstruction, substitution
 from lightning_dream.report.blocks import Note, Section
 from lightning_dream.report.common import MissingFields
 from lightning_dream.results import COMBINED_FORMAT
@@ -34,6 +34,11 @@ VIEWS: dict[str, tuple[int, tuple[View, ...]]] = {
     "albert_lyapunov": (1, (dynamics.lyapunov,)),
     "attention": (1, (attention.attention,)),
     "factorize": (1, (factorize.factorize,)),
+    "fill_mask": (1, (predictions.fill_mask,)),
+    "knowledge_probe": (1, (predictions.knowledge_probe,)),
+    "mlm_sampling": (1, (predictions.mlm_sampling,)),
+    "corpus_search": (1, (predictions.corpus_search,)),
+    "cav": (1, (predictions.cav,)),
 }
 
 
@@ -53,7 +58,7 @@ def problem_section(name: str, err: Exception) -> Section:
 
 
 #: experiments whose results describe the whole run rather than a list of jobs
-WHOLE_RUN = {"albert_trajectory", "albert_lyapunov", "depth_probe"}
+WHOLE_RUN = {"albert_trajectory", "albert_lyapunov", "depth_probe", "cav"}
 
 
 def parse_format(fmt: str) -> tuple[str, int]:
@@ -99,7 +104,8 @@ def render_views(result: dict[str, Any]) -> list[Section]:
                 ],
             )
         )
-    if name not in WHOLE_RUN and (not isinstance(result.get("jobs"), list) or not result["jobs"]):
+    rows = result.get("jobs", result.get("rows"))  # jobs, or the items of a read-only run
+    if name not in WHOLE_RUN and (not isinstance(rows, list) or not rows):
         return sections + [Section("empty", "No jobs", [Note(f"the result file ({fmt}) holds no jobs", "warning")])]
     for view in views:
         try:

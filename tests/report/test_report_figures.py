@@ -29,7 +29,7 @@ def test_dream_run_ends_with_its_report_figures_in_tensorboard(tmp_path):
     )
     quick_trainer(tmp_path, logger=logger).fit(module)
     tags = image_tags(logger.log_dir)
-    assert any(t.startswith("job_000/softmax_top_tokens") for t in tags)  # during the run (StepLogger)
+    assert any(t.startswith("job_000_layer_2/softmax_top_tokens") for t in tags)  # during the run (StepLogger)
     for view in ("dream-process", "annealing"):
         assert any(t.startswith(f"report/{view}/") for t in tags), (view, tags)
     # snapped sentences, curves, start vs final + one annealing image per shown step (4 snapshots)

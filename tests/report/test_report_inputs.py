@@ -127,3 +127,14 @@ def test_malformed_fields_are_a_note_on_the_page(dream_run, tmp_path, change, fo
     folder = copy_with(dream_run, tmp_path / "run", change)
     page = Path(report(str(folder))).read_text()
     assert f"cannot show this view: {found}" in html.unescape(page)
+
+
+def test_tied_tail_of_softmax_weights_becomes_one_entry():
+    from lightning_dream.report.common import with_ties
+
+    rest = 1 - 0.9 - 0.05 - 3 * 1e-5
+    names, weights = with_ties(["a", "b", "[PAD]", "[unused0]", "[unused1]"], [0.9, 0.05, 1e-5, 1e-5, 1e-5])
+    assert names[:2] == ["a", "b"] and weights == [0.9, 0.05, 1e-5]
+    assert names[2] == f"1e-05 × ~{3 + round(rest / 1e-5):,} tied tokens"
+    assert with_ties(["a", "b", "c"], [0.5, 0.3, 0.2]) == (["a", "b", "c"], [0.5, 0.3, 0.2])
+    assert with_ties(["a", "[PAD]", "[unused0]"], [1.0, 0.0, 0.0]) == (["a", "≈0 · every other token"], [1.0, 0.0])

@@ -94,5 +94,12 @@ class DepthStudy(ResultSource, pl.LightningModule):
     def result_lines(self, payload: dict[str, Any]) -> list[str]:
         return [f"best {metric}: {b['value']:.4f} at depth {b['depth']}" for metric, b in payload["best"].items()]
 
+    def headline(self, payload: dict[str, Any]) -> float | None:
+        """``hp_metric``: the best depth's value of the task's first metric."""
+        best = payload.get("best", {})
+        return next(iter(best.values()))["value"] if best else None
+
     def configure_callbacks(self) -> list[Callback]:
-        return [ResultWriter(), DepthCurveLogger()]
+        from lightning_dream.callbacks.progress import progress_bar
+
+        return [ResultWriter(), DepthCurveLogger(), *progress_bar(self._trainer)]

@@ -110,6 +110,12 @@ class MaskedLMPretraining(pl.LightningModule):
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         self._step(batch, "val", self.val_accuracy)
+        self.log("hp_metric", self.val_accuracy, on_step=False, on_epoch=True)  # the headline
+
+    def configure_callbacks(self) -> list[pl.Callback]:
+        from lightning_dream.callbacks.progress import progress_bar
+
+        return progress_bar(self._trainer)
 
     def configure_optimizers(self) -> dict[str, Any]:
         decay, no_decay = [], []

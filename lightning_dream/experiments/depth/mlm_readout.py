@@ -179,6 +179,12 @@ class MLMReadout(pl.LightningModule):
         self.log("val/loss", nn.functional.cross_entropy(logits, labels), prog_bar=True)
         self.log("val/accuracy", self.val_accuracy, prog_bar=True)
         self.log("val/top5_accuracy", self.val_top5)
+        self.log("hp_metric", self.val_accuracy)  # the headline: held-out masked-token accuracy
+
+    def configure_callbacks(self) -> list[pl.Callback]:
+        from lightning_dream.callbacks.progress import progress_bar
+
+        return progress_bar(self._trainer)
 
     def configure_optimizers(self) -> dict[str, Any]:
         decay = [p for p in self.head.parameters() if p.ndim >= 2]

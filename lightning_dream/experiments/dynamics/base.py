@@ -127,8 +127,9 @@ class IteratedSystemRun(pl.LightningModule, ResultSource):
 
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks import FigureLogger, ResultWriter
+        from lightning_dream.callbacks.progress import progress_bar
 
-        return [ResultWriter(), FigureLogger()]
+        return [ResultWriter(), FigureLogger(), *progress_bar(self._trainer)]
 
     def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         tok = load_tokenizer(self.hparams.model)

@@ -64,8 +64,9 @@ class InspectExperiment(pl.LightningModule, ResultSource):
 
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks import FigureLogger, ResultWriter
+        from lightning_dream.callbacks.progress import progress_bar
 
-        return [ResultWriter(), FigureLogger()]
+        return [ResultWriter(), FigureLogger(), *progress_bar(self._trainer)]
 
     @torch.no_grad()
     def predict_step(self, batch: Any, batch_idx: int) -> int:

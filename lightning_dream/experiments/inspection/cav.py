@@ -24,7 +24,7 @@ from lightning_dream.data.concepts import ConceptData
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.models.loading import load_config
 from lightning_dream.models.readout import parse_layers
-from lightning_dream.results import CAV_FORMAT, ResultSource, read_results
+from lightning_dream.results import CAV_FORMAT, ResultSource, Summary, read_results
 
 CAV_FILE = "cav.json"
 
@@ -96,8 +96,9 @@ class CAV(pl.LightningModule, ResultSource):
 
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks import ResultWriter
+        from lightning_dream.callbacks.progress import progress_bar
 
-        return [ResultWriter(CAV_FILE, copy_to=self.hparams.cav_file)]
+        return [ResultWriter(CAV_FILE, copy_to=self.hparams.cav_file), *progress_bar(self._trainer)]
 
     def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         first, second = self.concepts
@@ -114,9 +115,14 @@ class CAV(pl.LightningModule, ResultSource):
             },
         }
 
-    def result_lines(self, payload: dict[str, Any]) -> list[str]:
-        layers = payload["layers"].items()
-        return [f"layer {layer}: held-out accuracy {entry['heldout_accuracy']}" for layer, entry in layers]
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        rows = [[layer, entry["heldout_accuracy"]] for layer, entry in payload["layers"].items()]
+        return Summary(f"CAV {' vs '.join(payload['concepts'])}", ["layer", "held-out accuracy"], rows)
+
+    def headline(self, payload: dict[str, Any]) -> float | None:
+        """Mean held-out accuracy over the layers (the validation metric)."""
+        values = [e["heldout_accuracy"] for e in payload["layers"].values() if e["heldout_accuracy"] is not None]
+        return sum(values) / len(values) if values else None
 
 
 @dataclass

@@ -63,8 +63,9 @@ class MaskedLMPrediction(pl.LightningModule, ResultSource):
 
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks import ResultWriter
+        from lightning_dream.callbacks.progress import progress_bar
 
-        return [ResultWriter()]
+        return [ResultWriter(), *progress_bar(self._trainer)]
 
     def batches(self) -> list[list[int]]:
         """The items in batches of ``batch_size``, in order; batch ``i`` holds items ``i * batch_size ...``."""

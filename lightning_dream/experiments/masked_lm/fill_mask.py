@@ -13,7 +13,7 @@ import torch
 from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.masked_lm.base import MaskedLMPrediction
 from lightning_dream.models.mlm_scoring import logits_at, pad_batch
-from lightning_dream.results import FILL_MASK_FORMAT
+from lightning_dream.results import FILL_MASK_FORMAT, Summary
 from lightning_dream.tokenization import tokenize_sentence
 
 
@@ -60,6 +60,21 @@ class FillMask(MaskedLMPrediction):
 
     def items(self) -> list[int]:
         return list(range(len(self.sentences)))
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        """Per masked position: the top tokens with their probabilities, and the original's rank."""
+        rows = []
+        for row in payload["rows"][:20]:
+            for mask in row["masks"]:
+                top = ", ".join(f"{t['token']} {t['probability']:.2f}" for t in mask["top"][:5])
+                rank = f"{mask['original']} (#{mask['original_rank']})" if "original" in mask else ""
+                rows.append([row["sentence"], mask["position"], top, rank])
+        return Summary("FillMask: top tokens per masked position", ["sentence", "pos", "top 5", "original"], rows)
+
+    def headline(self, payload: dict[str, Any]) -> float | None:
+        """Top-1 accuracy over the masked positions whose original token is known."""
+        ranks = [m["original_rank"] for row in payload["rows"] for m in row["masks"] if "original_rank" in m]
+        return sum(rank == 1 for rank in ranks) / len(ranks) if ranks else None
 
     @torch.no_grad()
     def predict_step(self, batch: list[int], batch_idx: int) -> list[dict[str, Any]]:

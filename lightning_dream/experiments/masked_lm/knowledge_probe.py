@@ -15,7 +15,7 @@ import torch
 from lightning_dream.data.lama import read_lama
 from lightning_dream.experiments.masked_lm.base import MaskedLMPrediction
 from lightning_dream.models.mlm_scoring import logits_at, pad_batch
-from lightning_dream.results import KNOWLEDGE_PROBE_FORMAT
+from lightning_dream.results import KNOWLEDGE_PROBE_FORMAT, Summary
 
 
 class KnowledgeProbe(MaskedLMPrediction):
@@ -58,6 +58,16 @@ class KnowledgeProbe(MaskedLMPrediction):
             }
             for f, rank, t in zip(facts, ranks, top)
         ]
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        """P@1 and P@k per relation, then overall."""
+        k = f"P@{self.hparams.top_k}"
+        groups = [*payload["relations"].items(), ("overall", payload["overall"])]
+        rows = [[name, s["facts"], s["P@1"], s[k]] for name, s in groups]
+        return Summary("KnowledgeProbe: precision at k", ["relation", "facts", "P@1", k], rows)
+
+    def headline(self, payload: dict[str, Any]) -> float:
+        return payload["overall"]["P@1"]
 
     def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         """P@1 and P@k over every fact's row, overall and per relation."""

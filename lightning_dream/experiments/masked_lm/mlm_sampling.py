@@ -19,7 +19,7 @@ import torch
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.experiments.masked_lm.base import MaskedLMPrediction
 from lightning_dream.models.mlm_scoring import logits_at, pseudo_log_likelihood, sample_tokens, special_ids
-from lightning_dream.results import MLM_SAMPLING_FORMAT
+from lightning_dream.results import MLM_SAMPLING_FORMAT, Summary
 
 
 class MLMSampling(MaskedLMPrediction):
@@ -123,6 +123,10 @@ class MLMSampling(MaskedLMPrediction):
                 }
             )
         return rows
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        rows = [[r["sample"], r["text"], r["perplexity"]] for r in payload["rows"][:20]]
+        return Summary("MLMSampling: samples", ["sample", "text", "perplexity"], rows)
 
     def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         plls = [row["pll_per_token"] for row in rows]

@@ -20,14 +20,25 @@ from transformers import PreTrainedModel
 
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError, check_positive
-from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTracker, batch_jobs, change_span
+from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTracker, batch_jobs, change_span, gain
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.readout import ActivationTarget, EncoderReadout
 from lightning_dream.models.schedules import TemperatureSchedule
 from lightning_dream.models.soft_tokens import Init, SoftTokens
-from lightning_dream.results import SOFT_INPUT_FORMAT, ResultSource
+from lightning_dream.results import SOFT_INPUT_FORMAT, ResultSource, Summary
 from lightning_dream.strategies import JobShardingStrategy, job_strategy, shard
 from lightning_dream.tokenization import tokenize_sentence
+
+
+def reopen_epoch(checkpoint: dict[str, Any]) -> None:
+    """A run stopped before its last step (``max_steps``, ``max_time``, Ctrl-C) saved its last
+    checkpoint with the one epoch marked processed, so resuming it would stop at once; mark the
+    epoch started but not processed, so Lightning resumes mid-epoch and runs the remaining steps."""
+    progress = checkpoint.get("loops", {}).get("fit_loop", {}).get("epoch_progress")
+    if progress is None:
+        return
+    for counts in (progress["total"], progress["current"]):
+        counts["processed"] = counts["completed"] = counts["started"] - 1
 
 
 @dataclass
@@ -183,6 +194,8 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         self.readout = EncoderReadout(self.load_model())
         batch = batch_jobs(self.local_jobs, self.tokenizer.pad_token_id or 0)
         self.register_buffer("attention_mask", batch.attention_mask, persistent=False)
+        self.register_buffer("original_ids", batch.input_ids, persistent=False)  # the jobs' own sentences
+        self.register_buffer("change_mask", batch.change_mask, persistent=False)
         self.soft = SoftTokens(
             batch.input_ids,
             batch.change_mask,
@@ -208,8 +221,9 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
 
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks import FigureLogger, ResultWriter, StepLogger
+        from lightning_dream.callbacks.progress import progress_bar
 
-        return [StepLogger(), ResultWriter(), FigureLogger()]
+        return [StepLogger(), ResultWriter(), FigureLogger(), *progress_bar(self._trainer)]
 
     # -- the loop ----------------------------------------------------------------------------
     def evaluate(self, step: int, temperature: float) -> Evaluation:
@@ -249,6 +263,10 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             return -1
         return None
 
+    def on_train_epoch_end(self) -> None:
+        if self.global_step >= self.num_iterations:  # done: never open another (empty) epoch
+            self.trainer.should_stop = True
+
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         step = self.global_step
         temperature = self.schedule(step)
@@ -274,7 +292,18 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             }
         self.tracker.update(step, ids, snapped, record)
         self.last_step = StepRecord(step, temperature, [j.index for j in self.local_jobs], ids, soft.detach(), snapped)
+        self.log("T", temperature, prog_bar=True, logger=False)  # TensorBoard's temperature comes from StepLogger
+        for name, value in self.live_numbers(ids, snapped).items():
+            self.log(name, value, prog_bar=True, sync_dist=self.trainer.world_size > 1)
         return loss.sum()
+
+    #: what the objective is called in TensorBoard tags and the summary (Reconstruct: distance)
+    value_name: ClassVar[str] = "activation"
+
+    def live_numbers(self, ids: Tensor, snapped: Tensor) -> dict[str, Tensor]:
+        """The progress bar's numbers (also TensorBoard scalars): the mean over jobs of best snapped
+        activation relative to the start (``jobs.gain``; a sharded run shows the mean over ranks)."""
+        return {"best/start": gain(self.tracker.start_value, self.tracker.best_value).mean()}
 
     # -- checkpoints -------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -283,6 +312,12 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.tracker.load_state_dict(checkpoint["job_tracker"])
+        if checkpoint.get("global_step", 0) < self.num_iterations:
+            reopen_epoch(checkpoint)
+
+    def run_complete(self, trainer: pl.Trainer) -> bool:
+        """Every job ran every one of its ``num_iterations`` steps."""
+        return trainer.global_step >= self.num_iterations
 
     # -- results -----------------------------------------------------------------------------
     def tokens(self, ids: Tensor, row: int) -> list[str]:
@@ -347,6 +382,29 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             best_activation=float(t.best_value[row]),
             snapshots=snapshots,
         )
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        """Per job: the start and the best snapped sentence with their activations."""
+        rows = [
+            [
+                j["job"],
+                j["layer_id"],
+                j["start_sentence"],
+                j["start_activation"],
+                j["best_sentence"],
+                j["best_activation"],
+            ]
+            for j in payload["jobs"][:20]
+        ]
+        columns = ["job", "layer", "start", "start act.", "best snapped", "best act."]
+        return Summary(f"{type(self).__name__}: start -> best snapped sentence", columns, rows)
+
+    def headline(self, payload: dict[str, Any]) -> float:
+        """Mean over jobs of best snapped activation relative to the start (``jobs.gain``)."""
+        jobs = payload["jobs"]
+        start = torch.tensor([float(j["start_activation"]) for j in jobs])
+        best = torch.tensor([float(j["best_activation"]) for j in jobs])
+        return float(gain(start, best).mean())
 
     def job_results(self) -> dict[int, dict[str, Any]]:
         if not self.local_jobs:

@@ -39,6 +39,13 @@ def change_span(ids: list[int], start: int | None, end: int | None) -> tuple[int
     return start, end
 
 
+def gain(start: Tensor, best: Tensor) -> Tensor:
+    """How far the best snapped value got relative to the start, per job: ``best / start`` for a
+    positive start, and ``1 + (best - start) / |start|`` in general (so it grows as ``best`` does
+    whatever the start's sign); 1 means no progress."""
+    return 1 + (best - start) / start.abs().clamp_min(1e-12)
+
+
 def token_recovery(ids: torch.Tensor, job: Job) -> float:
     """Fraction of the job's changeable positions whose token equals the original sentence's."""
     positions = list(job.change_positions)

@@ -26,8 +26,13 @@ from lightning_dream.experiments.soft_input.base import SoftInputExperiment
 from lightning_dream.experiments.soft_input.jobs import Job, JobResult, batch_jobs, token_recovery
 from lightning_dream.models.readout import ActivationTarget, parse_layers
 from lightning_dream.models.soft_tokens import Init
-from lightning_dream.results import RECONSTRUCT_CHANGED_FORMAT, RECONSTRUCT_FORMAT, RECONSTRUCT_SHIFTED_FORMAT
-from lightning_dream.summaries import summarise, summary_line
+from lightning_dream.results import (
+    RECONSTRUCT_CHANGED_FORMAT,
+    RECONSTRUCT_FORMAT,
+    RECONSTRUCT_SHIFTED_FORMAT,
+    Summary,
+)
+from lightning_dream.summaries import summarise
 
 
 class Reconstruct(SoftInputExperiment):
@@ -146,14 +151,35 @@ class Reconstruct(SoftInputExperiment):
         hidden = self.readout.at_layers(self.attention_mask[rows], self.job_layers[rows], input_ids=ids[rows])
         return self.negative_distance(hidden, rows)
 
+    value_name = "distance"
+
+    def live_numbers(self, ids: Tensor, snapped: Tensor) -> dict[str, Tensor]:
+        """Mean distance of the snapped tokens to the target and the fraction of the original's
+        changeable tokens they recover, now (the result keeps the best)."""
+        recovered = ((ids == self.original_ids) & self.change_mask).sum(1) / self.change_mask.sum(1)
+        return {"distance": -snapped.mean(), "token_recovery": recovered.float().mean()}
+
     # -- results -----------------------------------------------------------------------------
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        keys = list(self.summary_keys)
+        fields = ["jobs", "token_recovery", "distance"]
+        fields += ["changed_toward"] if any("changed_toward" in row for row in payload["summary"]) else []
+        columns = [name.replace("_", " ") for name in keys + fields]
+        rows = [[row.get(name) for name in keys + fields] for row in payload["summary"]]
+        return Summary(f"{type(self).__name__}: mean over jobs", columns, rows)
+
+    def headline(self, payload: dict[str, Any]) -> float:
+        """Mean token recovery over every job."""
+        jobs = payload["jobs"]
+        return sum(float(j["token_recovery"]) for j in jobs) / len(jobs)
+
     def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         """Mean token recovery and distance per ``summary_keys`` group (layer, magnitude)."""
         return {"summary": summarise(rows, self.summary_keys)}
 
     def result_lines(self, payload: dict[str, Any]) -> list[str]:
         """The summary, and for shifted runs each job's marked tokens (``+`` toward the concept, ``~`` other)."""
-        lines = [summary_line(row) for row in payload["summary"]]
+        lines = []  # the summary is the table (``summary``)
         for job in payload["jobs"]:
             if "marked_tokens" in job:
                 where = f"job {job['job']} layer {job['layer_id']} magnitude {job['magnitude']}"

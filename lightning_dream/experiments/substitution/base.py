@@ -23,7 +23,7 @@ from lightning_dream.errors import ConfigError, check_positive, check_range
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import substituted_at_position
 from lightning_dream.models.readout import ActivationTarget
-from lightning_dream.results import ResultSource
+from lightning_dream.results import ResultSource, Summary
 from lightning_dream.strategies import gather_to_rank_zero
 from lightning_dream.tokenization import tokenize_sentence
 
@@ -101,8 +101,9 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
 
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks import ResultWriter
+        from lightning_dream.callbacks.progress import progress_bar
 
-        return [ResultWriter()]
+        return [ResultWriter(), *progress_bar(self._trainer)]
 
     def scores(self, candidates: Tensor) -> Tensor:
         """(B, jobs): every job's target value with each candidate token at ``change_word``."""
@@ -129,6 +130,23 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
         return parts.nan_to_num(float("-inf")).amax(0).where(~parts.isnan().all(0), float("nan"))
 
     # -- results -----------------------------------------------------------------------------
+    #: the row field listing the tokens found, shown in the summary table
+    summary_field: ClassVar[str] = "top"
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        """Per job: the original token's value and the top tokens found."""
+        rows = [
+            [
+                j["job"],
+                j["neuron_id"] if j["neuron_id"] is not None else j["target"],
+                f"{j['original']['token']} {j['original']['activation']:.3g}",
+                ", ".join(f"{t['token']} {t['activation']:.3g}" for t in j[self.summary_field][:5]),
+            ]
+            for j in payload["jobs"][:20]
+        ]
+        columns = ["job", "neuron", "original", f"{self.summary_field} 5 (activation)"]
+        return Summary(f"{type(self).__name__}: tokens found", columns, rows)
+
     def token(self, token_id: int, value: float, **fields: float) -> dict[str, Any]:
         return {"token": self.tokenizer.convert_ids_to_tokens(token_id), "id": token_id, **fields, "activation": value}
 

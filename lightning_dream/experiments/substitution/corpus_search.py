@@ -23,7 +23,7 @@ from lightning_dream.errors import ConfigError, check_positive, check_range
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import hidden_at_position
 from lightning_dream.models.readout import ActivationTarget, EncoderReadout
-from lightning_dream.results import CORPUS_SEARCH_FORMAT, ResultSource
+from lightning_dream.results import CORPUS_SEARCH_FORMAT, ResultSource, Summary
 from lightning_dream.strategies import gather_to_rank_zero
 
 TopK = tuple[Tensor, Tensor, Tensor]  # (values, sentence indices, positions), each (k, neurons)
@@ -97,8 +97,9 @@ class CorpusSearch(pl.LightningModule, ResultSource):
 
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks import ResultWriter
+        from lightning_dream.callbacks.progress import progress_bar
 
-        return [ResultWriter()]
+        return [ResultWriter(), *progress_bar(self._trainer)]
 
     def predict_dataloader(self) -> DataLoader:
         self.token_ids = self.tokenizer(list(self.sentences), truncation=True, max_length=self.hparams.max_length)[
@@ -135,6 +136,15 @@ class CorpusSearch(pl.LightningModule, ResultSource):
         values, positions = self.values(input_ids.to(self.device), mask.to(self.device))
         sentences = batch[:, None].expand_as(values)
         self.top = merge_top([self.top, (values.float().cpu(), sentences, positions.cpu())], self.hparams.top_k)
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        """Per neuron: the top sentences and the token each peaks at."""
+        rows = [
+            [j["neuron_id"], t["activation"], t["token"], t["sentence"]]
+            for j in payload["jobs"][:10]
+            for t in j["top"][:3]
+        ]
+        return Summary("CorpusSearch: top sentences per neuron", ["neuron", "activation", "token", "sentence"], rows)
 
     def job_results(self) -> dict[int, dict[str, Any]]:
         values, sentences, positions = merge_top(gather_to_rank_zero(self.top), self.hparams.top_k)

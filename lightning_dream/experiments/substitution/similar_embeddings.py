@@ -34,6 +34,8 @@ class SimilarEmbeddings(SubstitutionExperiment):
         found = [self.nearest[m].indices.cpu() for m in ("cosine", "euclidean")]
         return torch.cat([*found, torch.tensor([self.original_id])]).unique()
 
+    summary_field = "cosine"  # the nearest by cosine similarity
+
     def job_results(self) -> dict[int, dict[str, Any]]:
         values = self.merged_values()
         if self.global_rank != 0:

@@ -104,6 +104,23 @@ def test_resume_equals_uninterrupted(tmp_path, single_run):
         assert len(one["snapshots"]) == len(two["snapshots"])
 
 
+def test_run_stopped_by_max_steps_is_marked_and_its_last_checkpoint_resumes_to_the_end(tmp_path, single_run):
+    """The last checkpoint of a run stopped by max_steps marks its one epoch processed; resuming it
+    must still run the remaining steps and end where the uninterrupted run ends."""
+    from tests.helpers import quick_trainer
+
+    checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True)
+    quick_trainer(tmp_path / "a", max_steps=15, enable_checkpointing=True, callbacks=[checkpoints]).fit(dream())
+    stopped = read_results(tmp_path / "a")
+    assert stopped["complete"] is False and stopped["trainer"]["global_step"] == 15
+    quick_trainer(tmp_path / "b").fit(dream(), ckpt_path=str(tmp_path / "ckpt" / "last.ckpt"))
+    resumed = read_results(tmp_path / "b")
+    assert resumed["complete"] is True and resumed["trainer"]["global_step"] == 40
+    for one, two in zip(single_run["jobs"], resumed["jobs"]):
+        assert one["final_tokens"] == two["final_tokens"]
+        assert one["best_activation"] == pytest.approx(two["best_activation"], abs=1e-4)
+
+
 def test_tensorboard_holds_temperature_and_activations(tmp_path):
     from pytorch_lightning.loggers import TensorBoardLogger
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -111,14 +128,21 @@ def test_tensorboard_holds_temperature_and_activations(tmp_path):
     from tests.helpers import quick_trainer
 
     logger = TensorBoardLogger(tmp_path, name="tb")
-    quick_trainer(tmp_path, logger=logger).fit(dream(sentences=[SENTENCE], neuron_ids=[314], num_iterations=21))
+    quick_trainer(tmp_path, logger=logger, log_every_n_steps=5).fit(
+        dream(sentences=[SENTENCE], neuron_ids=[314], num_iterations=21)
+    )
     events = EventAccumulator(logger.log_dir, size_guidance={"images": 0}).Reload()
     scalars = events.Tags()["scalars"]
-    assert {"temperature", "job_000/soft_activation", "job_000/snapped_activation"} <= set(scalars)
+    assert {"temperature", "job_000_layer_2/soft_activation", "job_000_layer_2/snapped_activation"} <= set(scalars)
     temps = events.Scalars("temperature")
     assert [t.step for t in temps] == [0, 5, 10, 15, 20] and temps[0].value == pytest.approx(1.0)
     assert temps[-1].value == pytest.approx(0.05, rel=1e-4)
-    assert "job_000/softmax_top_tokens" in events.Tags()["images"]
+    assert "job_000_layer_2/softmax_top_tokens" in events.Tags()["images"]
+    gains = events.Scalars("best/start")  # the progress bar's live number, also a scalar
+    assert gains[-1].value >= gains[0].value >= 1.0
+    job = read_results(logger.log_dir)["jobs"][0]  # hp_metric: best relative to start (best / start when start > 0)
+    expected = 1 + (job["best_activation"] - job["start_activation"]) / abs(job["start_activation"])
+    assert events.Scalars("hp_metric")[-1].value == pytest.approx(expected, rel=1e-4)
     assert logger.log_dir and (tmp_path / "tb" / "version_0" / "results.json").is_file()
 
 

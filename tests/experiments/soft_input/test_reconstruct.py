@@ -254,3 +254,21 @@ def test_only_jobs_whose_tokens_changed_are_evaluated_again():
         )
     torch.testing.assert_close(changed, full, rtol=1e-5, atol=0)
     assert changed[2] != snapped[2]
+
+
+def test_tensorboard_names_distance_and_layer_and_logs_token_recovery(tmp_path, capsys):
+    from pytorch_lightning.loggers import TensorBoardLogger
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    logger = TensorBoardLogger(tmp_path, name="tb")
+    module = Reconstruct(sentences="the cat sat on the mat", layers=[1], num_iterations=20, lr=0.2, image_every=100)
+    quick_trainer(tmp_path, logger=logger, log_every_n_steps=5).fit(module)
+    printed = capsys.readouterr().out
+    scalars = EventAccumulator(logger.log_dir).Reload().Tags()["scalars"]
+    assert {"job_000_layer_1/snapped_distance", "token_recovery", "distance", "hp_metric"} <= set(scalars)
+    assert not any(tag.endswith("_activation") for tag in scalars)  # a distance is not called an activation
+    events = EventAccumulator(logger.log_dir).Reload()
+    assert all(e.value >= 0 for e in events.Scalars("job_000_layer_1/snapped_distance"))
+    job = read_results(logger.log_dir)["jobs"][0]
+    assert events.Scalars("hp_metric")[-1].value == pytest.approx(job["token_recovery"])
+    assert "Reconstruct: mean over jobs" in printed and "results: " in printed  # the summary table, then the path
