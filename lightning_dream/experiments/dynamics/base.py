@@ -27,7 +27,7 @@ from lightning_dream.errors import ConfigError
 from lightning_dream.models import dynamics
 from lightning_dream.models.albert_iteration import AlbertIteration, check_albert, check_steps
 from lightning_dream.models.loading import load_tokenizer
-from lightning_dream.results import ResultSource
+from lightning_dream.results import ResultSource, Summary
 
 
 class IteratedSystemRun(pl.LightningModule, ResultSource):
@@ -144,3 +144,15 @@ class IteratedSystemRun(pl.LightningModule, ResultSource):
     def summary(self) -> dict[str, Any]:
         """Run-level numbers of the experiment, written before the curves."""
         return {}
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        """Per input, where it ended: token spread (0 = synchronised) and participation ratio."""
+        last = payload["sync"][-1]
+        columns = ["input", "tokens", f"token spread @ {last['step']}", f"participation ratio @ {last['step']}"]
+        rows = [
+            [text[:48], tokens, spread, ratio]
+            for text, tokens, spread, ratio in zip(
+                payload["inputs"], payload["tokens_per_input"], last["token_spread"], last["participation_ratio"]
+            )
+        ]
+        return Summary(f"{type(self).__name__} of {self.hparams.model}", columns, rows)

@@ -13,7 +13,7 @@ import torch
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.experiments.dynamics.base import IteratedSystemRun
 from lightning_dream.models import dynamics
-from lightning_dream.results import ALBERT_LYAPUNOV_FORMAT
+from lightning_dream.results import ALBERT_LYAPUNOV_FORMAT, Summary
 
 
 class Lyapunov(IteratedSystemRun):
@@ -89,6 +89,13 @@ class Lyapunov(IteratedSystemRun):
     def maximal(self) -> float:
         """Running mean over windows, directions and inputs (kept as a sum: O(1) per window)."""
         return float(self.exponent_sum.mean() / self.windows)
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        """The base table plus each input's maximal exponent (per step)."""
+        table = super().summary_table(payload)
+        exponents = payload.get("maximal_exponent_per_input") or [None] * len(table.rows)
+        rows = [row + [exponent] for row, exponent in zip(table.rows, exponents)]
+        return Summary(table.title, table.columns + ["maximal exponent"], rows)
 
     def summary(self) -> dict[str, Any]:
         if not self.windows:

@@ -17,7 +17,7 @@ from sklearn.decomposition import NMF
 from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.inspection.base import InspectExperiment
 from lightning_dream.models.readout import parse_layers
-from lightning_dream.results import FACTORIZE_FORMAT
+from lightning_dream.results import FACTORIZE_FORMAT, Summary
 
 TEXT = (
     "The old lighthouse keeper climbed the stairs every evening. He lit the lamp, wrote the weather"
@@ -105,3 +105,15 @@ class FactorizeActivations(InspectExperiment):
             "relative_error": float(nmf.reconstruction_err_ / max(acts[rows].norm().item(), 1e-12)),
             "fixed_positions": [] if not self.hparams.skip_special else [0, acts.shape[0] - 1],
         }
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        """Per text and component: the tokens it weighs most and its strongest neuron."""
+        rows = []
+        for job in payload["jobs"]:
+            weights = torch.tensor(job["token_weights"])  # (tokens, components)
+            for c, component in enumerate(job["components"]):
+                top = weights[:, c].topk(min(3, len(job["tokens"]))).indices.tolist()
+                neuron = component["top_neurons"][0]
+                where = f"layer {neuron['layer']} #{neuron['neuron']}"
+                rows.append([job["job"], c, " ".join(job["tokens"][i] for i in top), where])
+        return Summary("Factors of feed-forward activations", ["text", "component", "top tokens", "top neuron"], rows)

@@ -8,7 +8,7 @@ import torch
 
 from lightning_dream.errors import check_range
 from lightning_dream.experiments.inspection.base import InspectExperiment
-from lightning_dream.results import ATTENTION_FORMAT
+from lightning_dream.results import ATTENTION_FORMAT, Summary
 
 
 class SentenceAttention(InspectExperiment):
@@ -33,3 +33,15 @@ class SentenceAttention(InspectExperiment):
         out = self.encoder(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True)
         maps = torch.stack(out.attentions)[:, 0].float().round(decimals=self.hparams.decimals)  # (layers, heads, L, L)
         return {"layers": maps.shape[0], "heads": maps.shape[1], "attentions": maps.tolist()}
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        """Per text, the share of attention that lands on [CLS] and [SEP] in the first and last layer
+        (mean over heads and tokens): the "no-op" attention that grows with depth in BERT-like models."""
+        rows = []
+        for job in payload["jobs"]:
+            maps = torch.tensor(job["attentions"])  # (layers, heads, L, L)
+            special = maps[..., [0, -1]].sum(-1).mean(dim=(1, 2))  # per layer
+            rows.append([job["sentence"][:48], len(job["tokens"]), float(special[0]), float(special[-1])])
+        last = payload["jobs"][0]["layers"] if payload["jobs"] else "N"
+        columns = ["text", "tokens", "on [CLS]/[SEP], layer 1", f"on [CLS]/[SEP], layer {last}"]
+        return Summary(f"Attention of {self.hparams.model}", columns, rows)

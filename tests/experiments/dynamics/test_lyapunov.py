@@ -24,6 +24,9 @@ def test_lyapunov_run_writes_curves_and_spectrum(tmp_path):
     assert results["maximal_exponent"] == pytest.approx(float(local.mean()))
     assert len(results["spectrum"]) == 2 and len(results["spectrum"][0]) == 2
     assert results["spectrum"][0][0] >= results["spectrum"][0][1]
+    table = Lyapunov(sentences=SENTENCES).summary_table(results)  # the end-of-run table, one row per input
+    assert [row[-1] for row in table.rows] == results["maximal_exponent_per_input"]
+    assert [row[1] for row in table.rows] == results["tokens_per_input"]
 
 
 @pytest.mark.parametrize(

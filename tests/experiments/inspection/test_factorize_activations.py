@@ -22,6 +22,10 @@ def test_components_weigh_tokens_and_name_their_neurons(trainer_factory):
     for component in job["components"]:
         assert len(component["top_neurons"]) == 3
         assert all(n["layer"] in (2, 5) and 0 <= n["neuron"] < 1536 for n in component["top_neurons"])
+    table = FactorizeActivations(sentences=[job["sentence"]], n_components=4).summary_table({"jobs": [job]})
+    assert [row[1] for row in table.rows] == [0, 1, 2, 3]  # one row per component
+    first = job["components"][0]["top_neurons"][0]
+    assert table.rows[0][3] == f"layer {first['layer']} #{first['neuron']}"
 
 
 def test_more_components_reconstruct_the_activations_better(trainer_factory):

@@ -22,6 +22,10 @@ def test_every_layer_and_head_is_a_distribution_over_the_sentence(trainer_factor
     ids = torch.tensor([module.input_ids[0]])
     expected = torch.stack(encoder(input_ids=ids, output_attentions=True).attentions)[:, 0]
     assert torch.allclose(maps, expected, atol=1e-4)
+    # the end-of-run table: attention mass on [CLS]/[SEP] per text, first and last layer
+    table = module.summary_table({"jobs": [first, second]})
+    assert [row[1] for row in table.rows] == [9, 8] and table.columns[-1].endswith("layer 6")
+    assert table.rows[0][3] == pytest.approx(float(maps[-1, :, :, [0, -1]].sum(-1).mean()))
 
 
 def test_bad_inputs_fail_before_the_model_loads():
