@@ -118,13 +118,28 @@ class _EarlyExit(nn.Module):
 
 
 class EncoderReadout(nn.Module):
-    """Hidden states of a frozen encoder from token ids or from input embeddings, truncated."""
+    """Hidden states of a frozen encoder from token ids or from input embeddings, truncated.
+
+    ``passes`` counts the budget every search method is measured in: one sequence through the
+    encoder is one pass however early it leaves, and a backward through it is one more (counted
+    when the backward runs)."""
 
     def __init__(self, model: PreTrainedModel):
         super().__init__()
         self.model = model
         self.num_layers = len(getattr(*block_list(model)))
         self.hidden_size = model.config.hidden_size
+        self.passes = 0
+
+    def count(self, states: Tensor, sequences: int) -> Tensor:
+        """Add ``sequences`` forward passes, and as many backward passes if a gradient flows back."""
+        self.passes += sequences
+        if states.requires_grad:
+            states.register_hook(lambda grad: self._count_backward(sequences))
+        return states
+
+    def _count_backward(self, sequences: int) -> None:
+        self.passes += sequences
 
     @property
     def word_embeddings(self) -> Tensor:
@@ -146,7 +161,7 @@ class EncoderReadout(nn.Module):
             out = self.model.base_model(
                 inputs_embeds=inputs_embeds, attention_mask=attention_mask, output_hidden_states=True
             )
-        return torch.stack(out.hidden_states[: depth + 1])
+        return self.count(torch.stack(out.hidden_states[: depth + 1]), len(inputs_embeds))
 
     def at_layers(
         self,
@@ -179,7 +194,7 @@ class EncoderReadout(nn.Module):
             setattr(owner, attr, blocks)
         finished.append(out.last_hidden_state)
         ranked_states = torch.cat(finished[::-1])  # rows back in ranked order: deepest first
-        return ranked_states[torch.argsort(order)]
+        return self.count(ranked_states[torch.argsort(order)], len(inputs_embeds))
 
     def layer(self, attention_mask: Tensor, layer: int, **inputs: Tensor | None) -> Tensor:
         """The output of one layer, (batch, L, H), running only the blocks below it."""
