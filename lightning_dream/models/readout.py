@@ -18,6 +18,11 @@ from transformers import PreTrainedModel
 
 from lightning_dream.errors import ConfigError, check_range
 
+try:
+    from transformers.utils.output_capturing import maybe_install_capturing_hooks
+except ImportError:  # transformers < 5 returns hidden states without hooks
+    maybe_install_capturing_hooks = None
+
 Reduction = Literal["mean", "norm"]
 
 
@@ -130,6 +135,10 @@ class EncoderReadout(nn.Module):
         self.num_layers = len(getattr(*block_list(model)))
         self.hidden_size = model.config.hidden_size
         self.passes = 0
+        if maybe_install_capturing_hooks is not None:
+            # transformers 5 records hidden states by hooks installed on the blocks present at the first
+            # forward; installed under a truncated block list, a deeper forward later would return too few
+            maybe_install_capturing_hooks(model.base_model)
 
     def count(self, states: Tensor, sequences: int) -> Tensor:
         """Add ``sequences`` forward passes, and as many backward passes if a gradient flows back."""

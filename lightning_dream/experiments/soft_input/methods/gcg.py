@@ -48,7 +48,8 @@ class CoordinateSearch(SearchMethod):
 
     def candidates(self, exp: SoftInputExperiment, ids: torch.Tensor, scores: torch.Tensor, step: int) -> torch.Tensor:
         """(candidates, jobs, L): each a copy of ``ids`` with one changeable position swapped for
-        one of its top-k tokens by the first-order gain ``scores`` (changeable rows, vocab)."""
+        one of its top-k tokens by the first-order gain ``scores`` (changeable rows, vocab); the
+        (position, token) pairs of a job are drawn without repeats from its own random stream."""
         k, count = exp.hparams.search_top_k, exp.hparams.candidates
         scores[:, banned_ids(exp).to(scores.device)] = float("-inf")
         top = scores.topk(k, dim=-1).indices.cpu()  # (changeable rows, k)
@@ -58,7 +59,10 @@ class CoordinateSearch(SearchMethod):
             rows = (row_job == job_row).nonzero()[:, 0]
             positions = exp.soft.change_mask[job_row].nonzero()[:, 0].cpu()
             generator = exp.job_generator(job_row, step)
-            which = torch.randint(len(rows), (count,), generator=generator)
-            tokens = top[rows[which], torch.randint(k, (count,), generator=generator)]
-            out[torch.arange(count), job_row, positions[which]] = tokens
+            # distinct (position, token) pairs while there are enough of them
+            pairs = torch.randperm(len(rows) * k, generator=generator)[:count]
+            if len(pairs) < count:
+                pairs = torch.cat([pairs, torch.randint(len(rows) * k, (count - len(pairs),), generator=generator)])
+            which, rank = pairs // k, pairs % k
+            out[torch.arange(count), job_row, positions[which]] = top[rows[which], rank]
         return out.to(ids.device)
