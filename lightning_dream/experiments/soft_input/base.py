@@ -22,6 +22,7 @@ from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTracker, batch_jobs, change_span
 from lightning_dream.experiments.soft_input.methods import METHODS, MethodName, build_method
+from lightning_dream.models.fluency import Fluency, FluencyScore
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.readout import ActivationTarget, EncoderReadout
 from lightning_dream.models.schedules import TemperatureSchedule
@@ -75,8 +76,10 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         image_every: int = 200,
         method: MethodName = "anneal",
         max_passes: int | None = None,
-        search_top_k: int = 64,
-        candidates: int = 32,
+        search_top_k: int = 256,
+        candidates: int = 64,
+        fluency_weight: float | None = None,
+        fluency_model: str = "minilm-l6-mlm",
     ):
         """
         Args:
@@ -103,8 +106,15 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
                 embeddings); ``optimizer`` and ``lr`` are the gradient optimiser of anneal and pez.
             max_passes: stop once each job has spent this many encoder passes (one sequence
                 forward = 1, its backward = 1 more); None: run ``num_iterations`` steps.
-            search_top_k: gcg: tokens ranked by the gradient per changeable position.
-            candidates: gcg: single-token swaps evaluated exactly per step and job.
+            search_top_k: gcg: tokens ranked by the gradient per changeable position (GCG's 256).
+            candidates: gcg: single-token swaps evaluated exactly per step and job (GCG: 512 on a
+                GPU; 64 on CPU: a batch of 64 costs ~1/40 of 64 single forwards, and at 2,000
+                passes 256/64 got as high as or higher than 64/32 on the two targets measured).
+            fluency_weight: λ of the fluency term (``models.fluency``: PLL per token under
+                ``fluency_model`` minus the unigram log-probability per token); gcg ranks swaps
+                by activation + λ x fluency, its MLM passes counted in the budget. None: no
+                fluency; 0: fluency of the start, final and best sentences reported only.
+            fluency_model: the masked LM of the fluency term.
         """
         super().__init__()
         self.save_hyperparameters()  # collects the subclass's arguments too (Lightning walks the __init__ frames)
@@ -121,6 +131,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         if max_passes is not None:
             check_positive("max_passes", max_passes)
         self.method = build_method(method)
+        self.fluency: Fluency | None = None
         self.schedule = TemperatureSchedule(start_temp, end_temp, num_iterations, warmup, anneal)
         self.model_name = model
         self.config = load_config(model)
@@ -205,6 +216,8 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         )
         self.prepare_targets()
         self.readout.passes = 0  # preparing targets is not search
+        if self.hparams.fluency_weight is not None:
+            self.fluency = Fluency(self.hparams.fluency_model).to(self.attention_mask.device)
         self.method.setup(self)
 
     def configure_optimizers(self) -> torch.optim.Optimizer | None:
@@ -217,7 +230,13 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
     def passes(self) -> float:
         """Encoder passes per job so far (the jobs of a batch advance together, so they share
         the batch's passes equally)."""
-        return self._passes_before + self.readout.passes / max(1, len(self.local_jobs))
+        spent = self.readout.passes + (self.fluency.passes if self.fluency is not None else 0)
+        return self._passes_before + spent / max(1, len(self.local_jobs))
+
+    def fluency_of(self, ids: Tensor) -> FluencyScore:
+        """The fluency of real tokens (rows, L), rows cycling through the local jobs."""
+        mask = self.attention_mask.repeat(len(ids) // len(self.attention_mask), 1)
+        return self.fluency(ids, mask)
 
     def job_generator(self, row: int, step: int) -> torch.Generator:
         """The random stream of local job ``row`` at ``step``: the job's own ``seed`` if it has one
@@ -380,8 +399,18 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             best_tokens=self.tokens(t.best_ids, row),
             best_activation=float(t.best_value[row]),
             snapshots=snapshots,
-            extra={"method": self.hparams.method, "passes": self.passes},
+            extra={"method": self.hparams.method, "passes": self.passes, **self.fluency_fields(row, final)},
         )
+
+    def fluency_fields(self, row: int, final: Tensor) -> dict[str, float]:
+        """Fluency and its two parts of the job's start, final and best sentences (if asked for)."""
+        if self.fluency is None:
+            return {}
+        fields = {}
+        for stage, ids in (("start", self.tracker.start_ids), ("final", final), ("best", self.tracker.best_ids)):
+            score = self.fluency(ids[row : row + 1].to(self.device), self.attention_mask[row : row + 1])
+            fields.update({f"{stage}_{name}": float(getattr(score, name)[0]) for name in ("fluency", "pll", "unigram")})
+        return fields
 
     def job_results(self) -> dict[int, dict[str, Any]]:
         final, value = self.final_snapped()

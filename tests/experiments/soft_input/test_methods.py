@@ -122,3 +122,31 @@ def test_a_pass_budget_stops_every_method_at_the_same_cost(tmp_path):
 def test_bad_method_options_are_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message):
         dream(**overrides)
+
+
+def test_fluency_tells_a_sentence_from_a_soup_of_frequent_tokens():
+    from lightning_dream.models.fluency import Fluency
+    from lightning_dream.models.mlm_scoring import pad_batch
+
+    fluency = Fluency()
+    tokenizer = Dream(sentences=[SENTENCE]).tokenizer
+    texts = [SENTENCE, "the the , the . of and", "lounge constitutes chill provocative picks"]
+    ids, mask = pad_batch([tokenizer(t)["input_ids"] for t in texts], 0)
+    score = fluency(ids, mask)
+    assert fluency.passes == int(mask.sum()) - 2 * len(texts)  # one masked copy per scored token
+    assert score.fluency.tolist() == pytest.approx((score.pll - score.unigram).tolist())
+    assert score.pll[1] > score.pll[2]  # PLL alone likes the soup of frequent tokens ...
+    assert score.fluency[0] > 0.5 > score.fluency[1]  # ... fluency does not: the soup scores at most about 0
+
+
+def test_coordinate_search_with_a_fluency_term_counts_its_mlm_passes_and_reports_fluency(tmp_path):
+    from tests.helpers import quick_trainer
+
+    module = dream(num_iterations=2, method="gcg", candidates=4, search_top_k=8, fluency_weight=1.0)
+    quick_trainer(tmp_path).fit(module)
+    job = read_results(tmp_path)["jobs"][0]
+    words = len(job["start_tokens"]) - 2
+    # per step: forward + backward + 4 candidates through the encoder, (4 + 1) sentences through the MLM
+    assert job["passes"] == 2 * (2 + 4 + 5 * words)
+    assert {"start_fluency", "best_pll", "final_unigram"} <= set(job)
+    assert job["start_fluency"] == pytest.approx(job["start_pll"] - job["start_unigram"])

@@ -5,9 +5,10 @@ Per step and job: the gradient of the objective w.r.t. the one-hot input (a forw
 backward, 2 passes) ranks the ``search_top_k`` most promising tokens at every changeable
 position; ``candidates`` single-token swaps (a random changeable position, a random token of its
 top-k) are then run exactly, truncated at the target layer (1 pass each), and the best replaces
-the current tokens if it is higher. The current value never falls, so the last tokens are the
-best seen. Published GCG: top-k 256, 512 candidates per step on a GPU; the CPU defaults are
-smaller (see the experiment's ``search_top_k`` / ``candidates``).
+the current tokens if it is higher. The current score never falls, so the last tokens are the
+best seen (score: the activation, + λ x fluency when ``fluency_weight`` is set). Published GCG:
+top-k 256, 512 candidates per step on a GPU; the CPU defaults are smaller (see the experiment's
+``search_top_k`` / ``candidates``).
 """
 
 from __future__ import annotations
@@ -35,11 +36,16 @@ class CoordinateSearch(SearchMethod):
         value = value.detach()
         candidates = self.candidates(exp, ids, grad[exp.soft.change_mask] @ table.detach().t(), step)
         values = exp.candidate_values(candidates)
-        best_value, best = values.max(0)
-        better = best_value > value
+        scores, current = values, value
+        weight = exp.hparams.fluency_weight
+        if weight:  # activation + λ x fluency; the MLM passes count in the budget
+            scores = values + weight * exp.fluency_of(candidates.flatten(0, 1)).fluency.view_as(values)
+            current = value + weight * exp.fluency_of(ids).fluency
+        best_score, best = scores.max(0)
+        better = best_score > current
         rows = torch.arange(len(ids), device=ids.device)
         new_ids = torch.where(better[:, None], candidates[best, rows], ids)
-        new_value = torch.where(better, best_value, value)
+        new_value = torch.where(better, values[best, rows], value)
         exp.soft.set_ids(new_ids)
         exp.remember_snapped(new_ids, new_value)
         # like every method, the step reports the tokens it evaluated (so step 0 is the start); the
