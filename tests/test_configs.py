@@ -19,6 +19,7 @@ CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 FIT = {
     "cav",
     "dream",
+    "dream_gcg",
     "dream_mlm",
     "masked_lm_pretraining",
     "mlm_readout",
