@@ -59,6 +59,8 @@ class Fluency:
 
     @torch.no_grad()
     def __call__(self, input_ids: Tensor, attention_mask: Tensor) -> FluencyScore:
+        if self.unigram.device != input_ids.device:  # the experiment moved to its device after setup
+            self.to(input_ids.device)
         words = (attention_mask.sum(-1) - 2).clamp_min(1).float()
         self.passes += int(words.sum())
         pll = pseudo_log_likelihood(self.model, input_ids, attention_mask, self.mask_id).to(words.device) / words

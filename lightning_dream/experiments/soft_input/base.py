@@ -217,7 +217,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         self.prepare_targets()
         self.readout.passes = 0  # preparing targets is not search
         if self.hparams.fluency_weight is not None:
-            self.fluency = Fluency(self.hparams.fluency_model).to(self.attention_mask.device)
+            self.fluency = Fluency(self.hparams.fluency_model)
         self.method.setup(self)
 
     def configure_optimizers(self) -> torch.optim.Optimizer | None:
