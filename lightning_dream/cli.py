@@ -29,6 +29,7 @@ EXTRA_COMMANDS: dict[str, str] = {
     "combine-layers": "lightning_dream.commands.combine:combine_layers",
     "combine-magnitudes": "lightning_dream.commands.combine:combine_magnitudes",
     "export-activation": "lightning_dream.commands.export_activation:export_activation",
+    "method-table": "lightning_dream.report.methods:method_table",
 }
 
 #: one line per command for the top-level ``--help`` (kept here so the help imports no command)

@@ -18,6 +18,11 @@ from transformers import PreTrainedModel
 
 from lightning_dream.errors import ConfigError, check_range
 
+try:
+    from transformers.utils.output_capturing import maybe_install_capturing_hooks
+except ImportError:  # transformers < 5 returns hidden states without hooks
+    maybe_install_capturing_hooks = None
+
 Reduction = Literal["mean", "norm"]
 
 
@@ -118,13 +123,32 @@ class _EarlyExit(nn.Module):
 
 
 class EncoderReadout(nn.Module):
-    """Hidden states of a frozen encoder from token ids or from input embeddings, truncated."""
+    """Hidden states of a frozen encoder from token ids or from input embeddings, truncated.
+
+    ``passes`` counts the budget every search method is measured in: one sequence through the
+    encoder is one pass however early it leaves, and a backward through it is one more (counted
+    when the backward runs)."""
 
     def __init__(self, model: PreTrainedModel):
         super().__init__()
         self.model = model
         self.num_layers = len(getattr(*block_list(model)))
         self.hidden_size = model.config.hidden_size
+        self.passes = 0
+        if maybe_install_capturing_hooks is not None:
+            # transformers 5 records hidden states by hooks installed on the blocks present at the first
+            # forward; installed under a truncated block list, a deeper forward later would return too few
+            maybe_install_capturing_hooks(model.base_model)
+
+    def count(self, states: Tensor, sequences: int) -> Tensor:
+        """Add ``sequences`` forward passes, and as many backward passes if a gradient flows back."""
+        self.passes += sequences
+        if states.requires_grad:
+            states.register_hook(lambda grad: self._count_backward(sequences))
+        return states
+
+    def _count_backward(self, sequences: int) -> None:
+        self.passes += sequences
 
     @property
     def word_embeddings(self) -> Tensor:
@@ -151,7 +175,7 @@ class EncoderReadout(nn.Module):
                 token_type_ids=token_type_ids,
                 output_hidden_states=True,
             )
-        return torch.stack(out.hidden_states[: depth + 1])
+        return self.count(torch.stack(out.hidden_states[: depth + 1]), len(inputs_embeds))
 
     def at_layers(
         self,
@@ -184,7 +208,7 @@ class EncoderReadout(nn.Module):
             setattr(owner, attr, blocks)
         finished.append(out.last_hidden_state)
         ranked_states = torch.cat(finished[::-1])  # rows back in ranked order: deepest first
-        return ranked_states[torch.argsort(order)]
+        return self.count(ranked_states[torch.argsort(order)], len(inputs_embeds))
 
     def layer(self, attention_mask: Tensor, layer: int, **inputs: Tensor | None) -> Tensor:
         """The output of one layer, (batch, L, H), running only the blocks below it."""

@@ -195,9 +195,11 @@ class SoftTokens(nn.Module):
         init: Init = "sentence",
         confidence: float = 0.9,
         special_ids: Tensor | None = None,
+        temperature: float = 1.0,
     ):
         """``input_ids``/``change_mask``: (jobs, L). ``job_ids``: global index of each row (for
-        per-job random streams). ``confidence``: softmax mass (at T=1) of the initial token."""
+        per-job random streams). ``confidence``: softmax mass of the initial token at
+        ``temperature`` (the start temperature makes the start the input at step 0)."""
         super().__init__()
         self.vocab_size = vocab_size
         self.seed = seed
@@ -217,7 +219,7 @@ class SoftTokens(nn.Module):
             ]
             logits = torch.cat(rows) if rows else logits
         else:
-            boost = math.log(confidence / (1 - confidence) * (vocab_size - 1))
+            boost = temperature * math.log(confidence / (1 - confidence) * (vocab_size - 1))
             logits[torch.arange(len(logits)), start_ids[self.change_mask]] = boost
         self.logits = nn.Parameter(logits)
         self._probs: Tensor | None = None  # softmax buffer reused every step (not state)
@@ -282,6 +284,13 @@ class SoftTokens(nn.Module):
             self.logits, word_embeddings, temperature, noise, self.probs_buffer(), self._buffer("_grad")
         )
         return fixed.masked_scatter(self.change_mask.unsqueeze(-1), soft.to(fixed.dtype))
+
+    @torch.no_grad()
+    def set_ids(self, ids: Tensor) -> None:
+        """Make ``ids`` (jobs, L) the input: logits one-hot on them at the changeable positions
+        (the discrete search methods keep their tokens here, so snapshots and logging read them)."""
+        self.logits.zero_()
+        self.logits[torch.arange(len(self.logits)), ids[self.change_mask]] = 100.0
 
     def snapped_ids(self) -> Tensor:
         """The real tokens closest to the soft input: argmax where it may change."""

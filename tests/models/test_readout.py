@@ -65,3 +65,32 @@ def test_target_values():
 def test_out_of_range_targets_name_value_and_range(target, message):
     with pytest.raises(ConfigError, match=message):
         target.validate(num_layers=6, hidden_size=384, seq_len=5)
+
+
+def test_a_deeper_readout_after_a_shallow_one_returns_every_layer():
+    """transformers 5 hooks the blocks present at the first forward: a truncated first forward must
+    not leave later, deeper ones with too few hidden states."""
+    model = load_encoder("minilm-l6")
+    readout = EncoderReadout(model)
+    ids = torch.tensor([[101, 1996, 4937, 2938, 2006, 102]])
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        readout.hidden_states(mask, 1, input_ids=ids)
+        deep = readout.hidden_states(mask, 4, input_ids=ids)
+        full = model(input_ids=ids, output_hidden_states=True).hidden_states
+    assert deep.shape[0] == 5 and len(full) == 7
+    assert torch.allclose(deep[4], full[4], atol=1e-5)
+
+
+def test_passes_count_sequences_forward_and_backward_when_it_runs():
+    readout = EncoderReadout(load_encoder("minilm-l6"))
+    ids = torch.tensor([[101, 1996, 4937, 102]] * 3)
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        readout.hidden_states(mask, 2, input_ids=ids)  # 3 sequences, early exit still one pass each
+    assert readout.passes == 3
+    embeds = readout.model.get_input_embeddings()(ids).requires_grad_(True)
+    states = readout.at_layers(mask, torch.tensor([1, 2, 3]), inputs_embeds=embeds)
+    assert readout.passes == 6  # no backward yet
+    states.sum().backward()
+    assert readout.passes == 9

@@ -21,10 +21,12 @@ from transformers import PreTrainedModel
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTracker, batch_jobs, change_span, gain
+from lightning_dream.experiments.soft_input.methods import METHODS, MethodName, build_method
+from lightning_dream.models.fluency import Fluency, FluencyScore
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.readout import ActivationTarget, EncoderReadout
 from lightning_dream.models.schedules import TemperatureSchedule
-from lightning_dream.models.soft_tokens import Init, SoftTokens
+from lightning_dream.models.soft_tokens import Init, SoftTokens, job_generator
 from lightning_dream.results import SOFT_INPUT_FORMAT, ResultSource, Summary
 from lightning_dream.strategies import JobShardingStrategy, job_strategy, shard
 from lightning_dream.tokenization import tokenize_sentence
@@ -85,6 +87,12 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         snapshot_every: int = 10,
         log_every: int = 10,
         image_every: int = 200,
+        method: MethodName = "anneal",
+        max_passes: int | None = None,
+        search_top_k: int = 256,
+        candidates: int = 64,
+        fluency_weight: float | None = None,
+        fluency_model: str = "minilm-l6-mlm",
     ):
         """
         Args:
@@ -99,11 +107,27 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             gumbel: add Gumbel noise to the logits (the Gumbel-softmax relaxation).
             init: ``sentence`` (logits peaked on the sentence's tokens), ``random_tokens``
                 (peaked on random tokens) or ``uniform`` (random logits).
-            confidence: softmax mass (at T=1) of the initial token, for the peaked inits.
+            confidence: softmax mass of the initial token, for the peaked inits; measured at
+                ``start_temp`` for ``sentence`` (the start sentence is the input at step 0), at
+                T=1 for ``random_tokens``.
             seed: seed of every random choice; job ``j`` draws from its own stream.
             snapshot_every: record tokens and activations every k steps in the results.
             log_every: log scalars to TensorBoard every k steps.
             image_every: log the softmax-weights image and snapped text every k steps.
+            method: how the input moves (``methods``): ``anneal`` (softmax annealing), ``gcg``
+                (coordinate gradient search over single-token swaps) or ``pez`` (projected
+                embeddings); ``optimizer`` and ``lr`` are the gradient optimiser of anneal and pez.
+            max_passes: stop once each job has spent this many encoder passes (one sequence
+                forward = 1, its backward = 1 more); None: run ``num_iterations`` steps.
+            search_top_k: gcg: tokens ranked by the gradient per changeable position (GCG's 256).
+            candidates: gcg: single-token swaps evaluated exactly per step and job (GCG: 512 on a
+                GPU; 64 on CPU: a batch of 64 costs ~1/40 of 64 single forwards, and at 2,000
+                passes 256/64 got as high as or higher than 64/32 on the two targets measured).
+            fluency_weight: λ of the fluency term (``models.fluency``: PLL per token under
+                ``fluency_model`` minus the unigram log-probability per token); gcg ranks swaps
+                by activation + λ x fluency, its MLM passes counted in the budget. None: no
+                fluency; 0: fluency of the start, final and best sentences reported only.
+            fluency_model: the masked LM of the fluency term.
         """
         super().__init__()
         self.save_hyperparameters()  # collects the subclass's arguments too (Lightning walks the __init__ frames)
@@ -113,6 +137,14 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1")
         for name, value in (("snapshot_every", snapshot_every), ("log_every", log_every), ("image_every", image_every)):
             check_positive(name, value)
+        if method not in METHODS:
+            raise ConfigError(f"method {method!r} is not known: use one of {', '.join(METHODS)}")
+        check_positive("search_top_k", search_top_k)
+        check_positive("candidates", candidates)
+        if max_passes is not None:
+            check_positive("max_passes", max_passes)
+        self.method = build_method(method)
+        self.fluency: Fluency | None = None
         self.schedule = TemperatureSchedule(start_temp, end_temp, num_iterations, warmup, anneal)
         self.model_name = model
         self.config = load_config(model)
@@ -125,6 +157,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         self.tracker = JobTracker()
         self.last_step: StepRecord | None = None
         self._snapped: tuple[Tensor, Tensor] | None = None  # (ids, value) of the last snapped evaluation
+        self._passes_before = 0.0  # passes per job spent before a resume
 
     # -- what subclasses provide -------------------------------------------------------------
     def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:
@@ -205,16 +238,47 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             init=self.hparams.init,
             confidence=self.hparams.confidence,
             special_ids=torch.tensor(self.tokenizer.all_special_ids),
+            temperature=self.hparams.start_temp if self.hparams.init == "sentence" else 1.0,
         )
         self.prepare_targets()
+        self.readout.passes = 0  # preparing targets is not search
+        if self.hparams.fluency_weight is not None:
+            self.fluency = Fluency(self.hparams.fluency_model)
+        self.method.setup(self)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        parameters = [self.idle_weight] if self.idle_weight is not None else list(self.soft.parameters())
-        if self.hparams.optimizer == "sgd":
-            return torch.optim.SGD(parameters, lr=self.hparams.lr)
-        # fused: one pass over the logits instead of ~6 with (jobs x positions, vocab) temporaries;
-        # the same update up to the last bit of rounding
-        return torch.optim.Adam(parameters, lr=self.hparams.lr, fused=True)
+    def configure_optimizers(self) -> torch.optim.Optimizer | None:
+        if self.idle_weight is not None:  # a rank without jobs steps in time with the others
+            return torch.optim.SGD([self.idle_weight], lr=self.hparams.lr)
+        # anneal's Adam is fused: one pass over the logits instead of ~6 with (jobs x positions,
+        # vocab) temporaries; the same update up to the last bit of rounding
+        return self.method.optimizer(self)
+
+    # -- budget and randomness of the search methods -----------------------------------------
+    @property
+    def passes(self) -> float:
+        """Encoder passes per job so far (the jobs of a batch advance together, so they share
+        the batch's passes equally)."""
+        spent = (self.readout.passes if self.readout is not None else 0) + (
+            self.fluency.passes if self.fluency is not None else 0
+        )
+        return self._passes_before + spent / max(1, len(self.local_jobs))
+
+    def fluency_of(self, ids: Tensor) -> FluencyScore:
+        """The fluency of real tokens (rows, L), rows cycling through the local jobs."""
+        mask = self.attention_mask.repeat(len(ids) // len(self.attention_mask), 1)
+        return self.fluency(ids, mask)
+
+    def job_generator(self, row: int, step: int) -> torch.Generator:
+        """The random stream of local job ``row`` at ``step``: the job's own ``seed`` if it has one
+        (a targets file), else the run's seed and the job's index, so batching never changes it."""
+        job = self.local_jobs[row]
+        if job.seed is not None:
+            return job_generator(job.seed, 0, step)
+        return job_generator(self.hparams.seed, job.index, step)
+
+    def remember_snapped(self, ids: Tensor, value: Tensor) -> None:
+        """A method that evaluated real tokens itself hands the value over (no second forward)."""
+        self._snapped = (ids, value)
 
     def train_dataloader(self) -> DataLoader:
         return step_loader(self.num_iterations)
@@ -257,9 +321,16 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         jobs (Reconstruct) runs only those rows."""
         return self.objective(self.states(input_ids=ids), self.attention_mask)[rows]
 
+    @torch.no_grad()
+    def candidate_values(self, candidates: Tensor) -> Tensor:
+        """The objective of real-token candidates (count, jobs, L) -> (count, jobs), one batch of
+        jobs at a time; an experiment whose targets can be read per row (Dream) batches them all."""
+        return torch.stack([self.objective(self.states(input_ids=c), self.attention_mask) for c in candidates])
+
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> int | None:
-        if self.global_step >= self.num_iterations:  # resumed epochs restart their iterator
-            self.trainer.should_stop = True
+        budget = self.hparams.max_passes
+        if self.global_step >= self.num_iterations or (budget is not None and self.passes >= budget):
+            self.trainer.should_stop = True  # resumed epochs restart their iterator; or the budget is spent
             return -1
         return None
 
@@ -269,18 +340,15 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         step = self.global_step
-        temperature = self.schedule(step)
         if self.idle_weight is not None:
             empty = torch.zeros(0)
-            self.last_step = StepRecord(step, temperature, [], empty.long(), empty, empty)
+            self.last_step = StepRecord(step, self.schedule(step), [], empty.long(), empty, empty)
             return self.idle_weight.sum() * 0
-        soft, snapped, ids = self.evaluate(step, temperature)
-        loss = -soft
+        loss, soft, snapped, ids, temperature = self.method.step(self, step)
+        loss = -soft if loss is None else loss
         record = None
         if step % self.hparams.snapshot_every == 0 or step == self.num_iterations - 1:
-            # the noise-free weights of this step are still in embeds' buffer (the logits move after training_step)
-            probs = self.soft.probabilities(temperature) if self.hparams.gumbel else self.soft.probs_buffer()
-            top = probs.detach().topk(self.snapshot_top_k, dim=-1)
+            top = self.method.snapshot_probs(self, temperature).detach().topk(self.snapshot_top_k, dim=-1)
             record = {
                 "temperature": temperature,
                 "ids": ids.cpu(),
@@ -289,35 +357,41 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
                 "loss": loss.detach().float().cpu(),
                 "top_ids": top.indices.cpu(),
                 "top_weights": top.values.float().cpu(),
+                "passes": self.passes,
             }
         self.tracker.update(step, ids, snapped, record)
         self.last_step = StepRecord(step, temperature, [j.index for j in self.local_jobs], ids, soft.detach(), snapped)
         self.log("T", temperature, prog_bar=True, logger=False)  # TensorBoard's temperature comes from StepLogger
         for name, value in self.live_numbers(ids, snapped).items():
-            self.log(name, value, prog_bar=True, sync_dist=self.trainer.world_size > 1)
-        return loss.sum()
+            self.log(name, value, prog_bar=True)  # this rank's jobs: no collective per step (idle ranks log nothing)
+        return loss.sum() if loss.requires_grad else None
 
     #: what the objective is called in TensorBoard tags and the summary (Reconstruct: distance)
     value_name: ClassVar[str] = "activation"
 
     def live_numbers(self, ids: Tensor, snapped: Tensor) -> dict[str, Tensor]:
         """The progress bar's numbers (also TensorBoard scalars): the mean over jobs of best snapped
-        activation relative to the start (``jobs.gain``; a sharded run shows the mean over ranks)."""
+        activation relative to the start (``jobs.gain``; a sharded run's bar shows rank 0's jobs)."""
         return {"best/start": gain(self.tracker.start_value, self.tracker.best_value).mean()}
 
     # -- checkpoints -------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("readout.")}
         checkpoint["job_tracker"] = self.tracker.state_dict()
+        checkpoint["passes_per_job"] = self.passes
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.tracker.load_state_dict(checkpoint["job_tracker"])
+        self._passes_before = checkpoint.get("passes_per_job", 0.0)
+        if self.readout is not None:
+            self.readout.passes = 0
         if checkpoint.get("global_step", 0) < self.num_iterations:
             reopen_epoch(checkpoint)
 
     def run_complete(self, trainer: pl.Trainer) -> bool:
-        """Every job ran every one of its ``num_iterations`` steps."""
-        return trainer.global_step >= self.num_iterations
+        """Every job ran every one of its ``num_iterations`` steps, or its pass budget is spent."""
+        budget = self.hparams.max_passes
+        return trainer.global_step >= self.num_iterations or (budget is not None and self.passes >= budget)
 
     # -- results -----------------------------------------------------------------------------
     def tokens(self, ids: Tensor, row: int) -> list[str]:
@@ -357,6 +431,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
                 "soft_activation": float(s["soft"][row]),
                 "snapped_activation": float(s["snapped"][row]),
                 "loss": float(s["loss"][row]),
+                "passes": s.get("passes"),
                 "softmax_top": self.softmax_top(s, row),
             }
             for s in t.snapshots
@@ -381,6 +456,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             best_tokens=self.tokens(t.best_ids, row),
             best_activation=float(t.best_value[row]),
             snapshots=snapshots,
+            extra={"method": self.hparams.method, "passes": self.passes, **self.fluency_fields(row, final)},
         )
 
     def summary_table(self, payload: dict[str, Any]) -> Summary:
@@ -405,6 +481,16 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         start = torch.tensor([float(j["start_activation"]) for j in jobs])
         best = torch.tensor([float(j["best_activation"]) for j in jobs])
         return float(gain(start, best).mean())
+
+    def fluency_fields(self, row: int, final: Tensor) -> dict[str, float]:
+        """Fluency and its two parts of the job's start, final and best sentences (if asked for)."""
+        if self.fluency is None:
+            return {}
+        fields = {}
+        for stage, ids in (("start", self.tracker.start_ids), ("final", final), ("best", self.tracker.best_ids)):
+            score = self.fluency(ids[row : row + 1].to(self.device), self.attention_mask[row : row + 1])
+            fields.update({f"{stage}_{name}": float(getattr(score, name)[0]) for name in ("fluency", "pll", "unigram")})
+        return fields
 
     def job_results(self) -> dict[int, dict[str, Any]]:
         if not self.local_jobs:

@@ -23,6 +23,8 @@ class Job:
     end_change: int
     target: ActivationTarget
     info: dict[str, Any] = field(default_factory=dict)
+    #: the job's own seed (a targets file's ``seed``); None: the run's seed with the job's index
+    seed: int | None = None
 
     @property
     def change_positions(self) -> range:

@@ -20,6 +20,7 @@ from transformers import PreTrainedModel
 from lightning_dream.data.batches import sharded_loader
 from lightning_dream.data.corpus import load_sentences
 from lightning_dream.errors import ConfigError, check_positive, check_range
+from lightning_dream.experiments.soft_input.targets import TargetLine, write_targets
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import hidden_at_position
 from lightning_dream.models.readout import ActivationTarget, EncoderReadout
@@ -54,6 +55,7 @@ class CorpusSearch(pl.LightningModule, ResultSource):
         top_k: int = 10,
         batch_size: int = 64,
         max_length: int = 128,
+        targets_file: str | None = None,
     ):
         """
         Args:
@@ -70,6 +72,8 @@ class CorpusSearch(pl.LightningModule, ResultSource):
             top_k: sentences kept per neuron.
             batch_size: sentences per forward pass.
             max_length: sentences are cut to this many tokens.
+            targets_file: also write the top sentences as a targets file (``.jsonl``, one job per
+                sentence and neuron at the position found) for ``Dream(targets=...)``.
         """
         super().__init__()
         self.save_hyperparameters()
@@ -178,3 +182,15 @@ class CorpusSearch(pl.LightningModule, ResultSource):
                 "top": top,
             }
         return results
+
+    def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """Writes the targets file (rank 0, after the gather) and names it in the results."""
+        if self.hparams.targets_file is None:
+            return {}
+        lines = [
+            TargetLine(entry["sentence"], row["layer_id"], row["neuron_id"], entry["position"])
+            for row in rows
+            for entry in row["top"]
+        ]
+        write_targets(self.hparams.targets_file, lines)
+        return {"targets_file": str(self.hparams.targets_file), "targets_written": len(lines)}
