@@ -46,6 +46,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "combine-layers": "fuse the result subfolders of a folder into one file grouped by layer",
     "combine-magnitudes": "fuse shifted-reconstruction runs into one file grouped by magnitude",
     "export-activation": "write a word's vector at every layer of a sentence (for ReconstructChanged)",
+    "method-table": "compare search-method runs on the same targets: a table and activation-vs-passes figure",
 }
 
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
