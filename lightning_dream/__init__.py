@@ -10,34 +10,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from lightning_dream.experiments import EXPERIMENTS
+
 __version__ = "0.1.0"
 
-#: public name -> module holding it, imported on first access
+#: public name -> module holding it, imported on first access: every experiment (the one map of
+#: ``lightning_dream.experiments``, which imports nothing heavy itself) and the results accessor
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(
-        [
-            "CAV",
-            "CorpusSearch",
-            "Dream",
-            "DreamMLM",
-            "FactorizeActivations",
-            "FillMask",
-            "KnowledgeProbe",
-            "Lyapunov",
-            "MLMReadout",
-            "MLMSampling",
-            "MaskedLMPretraining",
-            "Reconstruct",
-            "ReconstructChanged",
-            "ReconstructShifted",
-            "SentenceAttention",
-            "SentenceProbe",
-            "SimilarEmbeddings",
-            "TokenSearch",
-            "Trajectory",
-        ],
-        "lightning_dream.experiments",
-    ),
+    **dict.fromkeys((name for name in EXPERIMENTS if name != "SoftInputExperiment"), "lightning_dream.experiments"),
     "Results": "lightning_dream.results",
     "open_results": "lightning_dream.results",
 }
