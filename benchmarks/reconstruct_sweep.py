@@ -92,7 +92,7 @@ def main() -> None:
         per_layer = {k: mean(r["token_recovery"] for r in results if r["layer_id"] == k) for k in batched.layers}
         curve = " ".join(f"L{k}={v:.3f}" for k, v in per_layer.items())
         print(f"token_recovery_{name}: {mean(r['token_recovery'] for r in results):.3f} ({curve})")
-    same = sum(a["best_tokens"] == b["best_tokens"] for a, b in zip(batched_results, sequential_results))
+    same = sum(a["final_tokens"] == b["final_tokens"] for a, b in zip(batched_results, sequential_results))
     print(f"identical_reconstructions: {same}/{len(jobs)}")
     print(f"speedup_vs_sequential: {sequential_seconds / batched_seconds:.2f}")
 

@@ -47,13 +47,27 @@ from lightning_dream.errors import ConfigError
 RESULTS_FILE = "results.json"
 
 # -- run results (results.json), by experiment family ------------------------------------------
-#: /2: snapshots carry ``softmax_top`` (the annealing view's top tokens per changeable position)
-SOFT_INPUT_FORMAT = "lightning_dream.soft_input/2"
-DREAM_FORMAT = "lightning_dream.dream/2"  # /2: as SOFT_INPUT_FORMAT
-DREAM_MLM_FORMAT = "lightning_dream.dream_mlm/1"
-RECONSTRUCT_FORMAT = "lightning_dream.reconstruct/1"
-RECONSTRUCT_CHANGED_FORMAT = "lightning_dream.reconstruct_changed/1"
-RECONSTRUCT_SHIFTED_FORMAT = "lightning_dream.reconstruct_shifted/1"
+#: /2: snapshots carry ``softmax_top`` (the annealing view's top tokens per changeable position).
+#: /3: ``final_*`` is the best real (snapped) input seen, the method's result (was ``best_*``);
+#: ``last_*`` is the last step's input (was ``final_*``); ``best_*`` is gone. The same for every
+#: stage-named field: ``*_fluency``/``_pll``/``_unigram``, DreamMLM's ``*_probability``,
+#: Reconstruct's ``last_distance``/``last_token_recovery`` (``distance``/``token_recovery`` are the
+#: final's, as before). Older files are read as this version (``upgrade_soft_input``).
+SOFT_INPUT_FORMAT = "lightning_dream.soft_input/3"
+DREAM_FORMAT = "lightning_dream.dream/3"  # /2, /3: as SOFT_INPUT_FORMAT
+DREAM_MLM_FORMAT = "lightning_dream.dream_mlm/2"  # /2: final/last as SOFT_INPUT_FORMAT/3
+RECONSTRUCT_FORMAT = "lightning_dream.reconstruct/2"  # /2: final/last as SOFT_INPUT_FORMAT/3
+RECONSTRUCT_CHANGED_FORMAT = "lightning_dream.reconstruct_changed/2"  # /2: as RECONSTRUCT_FORMAT
+RECONSTRUCT_SHIFTED_FORMAT = "lightning_dream.reconstruct_shifted/2"  # /2: as RECONSTRUCT_FORMAT
+#: the soft-input formats that renamed best/final to final/last
+FINAL_IS_BEST = (
+    SOFT_INPUT_FORMAT,
+    DREAM_FORMAT,
+    DREAM_MLM_FORMAT,
+    RECONSTRUCT_FORMAT,
+    RECONSTRUCT_CHANGED_FORMAT,
+    RECONSTRUCT_SHIFTED_FORMAT,
+)
 
 FILL_MASK_FORMAT = "lightning_dream.fill_mask/1"
 KNOWLEDGE_PROBE_FORMAT = "lightning_dream.knowledge_probe/1"
@@ -249,8 +263,48 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def _older(fmt: Any, current: str) -> bool:
+    """``fmt`` is an earlier version of the format ``current``."""
+    name, _, version = str(fmt).partition("/")
+    new_name, _, new_version = current.partition("/")
+    return name == new_name and version.isdigit() and int(version) < int(new_version)
+
+
+def _final_and_last(row: dict[str, Any]) -> dict[str, Any]:
+    """A job of an older soft-input file with today's names: ``best_x`` -> ``final_x``, ``final_x`` -> ``last_x``."""
+    renamed = {}
+    for key, value in row.items():
+        if key.startswith("final_"):
+            key = "last_" + key.removeprefix("final_")
+        elif key.startswith("best_"):
+            key = "final_" + key.removeprefix("best_")
+        renamed[key] = value
+    return renamed
+
+
+def upgrade_soft_input(payload: dict[str, Any]) -> dict[str, Any]:
+    """A soft-input result of a version before ``FINAL_IS_BEST`` (or a combined file of them) read
+    as today's: its fields renamed, ``format`` today's, ``upgraded_from`` the version it had."""
+    key = "result_format" if payload.get("format") == COMBINED_FORMAT else "format"
+    current = next((fmt for fmt in FINAL_IS_BEST if _older(payload.get(key), fmt)), None)
+    if current is None:
+        return payload
+    payload = {**payload, key: current, "upgraded_from": payload[key]}
+    for rows in ("jobs", "summary"):
+        if rows in payload:
+            payload[rows] = _renamed(payload[rows])
+    if isinstance(payload.get("groups"), dict):
+        payload["groups"] = {name: _renamed(group) for name, group in payload["groups"].items()}
+    return payload
+
+
+def _renamed(rows: Any) -> Any:
+    return [_final_and_last(r) if isinstance(r, dict) else r for r in rows] if isinstance(rows, list) else rows
+
+
 def read_results(path: str | Path, expected_format: str | None = None) -> dict[str, Any]:
-    """Load a result file (or the results.json inside a run folder) and check its ``format``."""
+    """Load a result file (or the results.json inside a run folder) and check its ``format``.
+    An older soft-input file is read as today's version (``upgrade_soft_input``)."""
     path = Path(path)
     if path.is_dir():
         path = path / RESULTS_FILE
@@ -263,13 +317,15 @@ def read_results(path: str | Path, expected_format: str | None = None) -> dict[s
     found = payload.get("format") if isinstance(payload, dict) else None
     if found is None:
         raise ConfigError(f"{path} has no 'format' field: not a lightning_dream result file")
+    payload = upgrade_soft_input(payload)
+    found = payload["format"]
     if expected_format is not None and found != expected_format:
         raise ConfigError(f"{path} holds format {found!r}, expected {expected_format!r}")
     return payload
 
 
 class Row(Mapping[str, Any]):
-    """One job (or item) of a result file, read-only: ``row.best_sentence`` or ``row["best_sentence"]``.
+    """One job (or item) of a result file, read-only: ``row.final_sentence`` or ``row["final_sentence"]``.
     Its fields are the format's (``row.fields()`` lists them); older files may lack some."""
 
     __slots__ = ("_values",)

@@ -23,7 +23,7 @@ def summarise(jobs: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[st
         if "toward" in members[0]:
             row["toward"] = members[0]["toward"]
         row["jobs"] = len(members)
-        for field in ("token_recovery", "final_token_recovery", "distance", "changed_toward"):
+        for field in ("token_recovery", "last_token_recovery", "distance", "changed_toward"):
             if all(field in m for m in members):
                 row[field] = mean(float(m[field]) for m in members)
         rows.append(row)

@@ -153,8 +153,8 @@ def test_dream_quick_try_raises_its_neuron_visibly(tmp_path):
     result = quick_try("dream_quick.yaml", tmp_path)
     job = result["jobs"][0]
     assert result["complete"] is True
-    assert job["start_activation"] > 0 and job["best_activation"] >= 1.1 * job["start_activation"]
-    assert job["best_sentence"] != job["start_sentence"]
+    assert job["start_activation"] > 0 and job["final_activation"] >= 1.1 * job["start_activation"]
+    assert job["final_sentence"] != job["start_sentence"]
 
 
 def test_reconstruct_quick_try_recovers_most_tokens_at_layer_1(tmp_path):

@@ -22,7 +22,7 @@ def test_docs_python_examples_run(tmp_path, monkeypatch):
     assert (tmp_path / "runs" / "python").is_dir()
     page = namespace["page"]
     assert "iframe" in getattr(page, "data", page)  # the report, framed for the notebook
-    assert namespace["results"].rows[0].best_sentence
+    assert namespace["results"].rows[0].final_sentence
 
 
 def test_import_is_cheap():

@@ -6,7 +6,7 @@ import warnings
 import pytest
 
 from lightning_dream.errors import ConfigError
-from lightning_dream.results import merge_rows, read_results, write_json_atomic
+from lightning_dream.results import DREAM_FORMAT, RECONSTRUCT_FORMAT, merge_rows, read_results, write_json_atomic
 
 
 def test_non_finite_values_are_written_as_null_with_a_reason(tmp_path):
@@ -51,15 +51,31 @@ def test_results_opens_a_folder_of_runs_at_its_newest_run_and_reads_rows_as_attr
 
     old, new = tmp_path / "lightning_logs" / "version_0", tmp_path / "lightning_logs" / "version_1"
     for folder, sentence in ((old, "old"), (new, "new")):
-        write_json_atomic(
-            folder / "results.json", {"format": "lightning_dream.dream/2", "jobs": [{"best_sentence": sentence}]}
-        )
+        write_json_atomic(folder / "results.json", {"format": DREAM_FORMAT, "jobs": [{"final_sentence": sentence}]})
     os.utime(old / "results.json", (1, 1))
     results = Results.open(tmp_path)
     assert results.path == new / "results.json"
-    assert results.rows[0].best_sentence == "new" and results.rows[0]["best_sentence"] == "new"
+    assert results.rows[0].final_sentence == "new" and results.rows[0]["final_sentence"] == "new"
     assert results.complete  # a file without the field: written before it existed, by a finished run
-    with pytest.raises(AttributeError, match="best_sentence"):
+    with pytest.raises(AttributeError, match="final_sentence"):
         results.rows[0].start_sentence
     with pytest.raises(ConfigError):
         Results.open(tmp_path / "lightning_logs" / "version_2")
+
+
+def test_an_older_soft_input_file_reads_with_final_as_its_best_and_last_as_its_last_step(tmp_path):
+    """dream/2 wrote best_* (the best snapped input) and final_* (the last step's): read as /3."""
+    old = {"job": 0, "final_activation": 0.5, "final_tokens": ["a"], "best_activation": 2.0, "best_fluency": 1.0}
+    write_json_atomic(tmp_path / "results.json", {"format": "lightning_dream.dream/2", "jobs": [old]})
+    result = read_results(tmp_path, DREAM_FORMAT)
+    assert result["upgraded_from"] == "lightning_dream.dream/2"
+    job = result["jobs"][0]
+    assert (job["final_activation"], job["last_activation"], job["last_tokens"]) == (2.0, 0.5, ["a"])
+    assert job["final_fluency"] == 1.0 and not any(key.startswith("best_") for key in job)
+    summary = [{"layer_id": 1, "token_recovery": 1.0, "final_token_recovery": 0.5}]
+    write_json_atomic(
+        tmp_path / "results.json",
+        {"format": "lightning_dream.reconstruct/1", "summary": summary, "jobs": [{**old, "distance": 0.1}]},
+    )
+    result = read_results(tmp_path, RECONSTRUCT_FORMAT)
+    assert result["summary"][0]["last_token_recovery"] == 0.5 and result["jobs"][0]["distance"] == 0.1

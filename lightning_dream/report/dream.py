@@ -1,7 +1,8 @@
 """Dream process and annealing views of any soft-input run (Dream, Reconstruct, ...).
 
 Dream process (the seed blog's figure 1): the snapped sentence over iterations with the middle
-skipped, the curves of temperature, soft activation and snapped activation, start vs final.
+skipped, the curves of temperature, soft activation and snapped activation, start vs final (the best
+snapped input seen) and last (the last step's).
 Annealing (figure 2): at a few iterations, the top tokens of each changeable position's softmax
 as bars, so one sees which tokens were dropped as the temperature fell.
 """
@@ -30,13 +31,14 @@ ANNEALING_STEPS = 5
 
 
 def overview(result: dict[str, Any]) -> list[Section]:
-    """One row per job: its final sentence, coloured where it changed, start -> final activation."""
+    """One row per job: its final (best snapped) sentence, coloured where it changed, start -> final
+    activation, the last step's beside it."""
     rows = []
     for job in result["jobs"]:
         start, final = need(job, "start_tokens", "final_tokens", where=f"job {job.get('job')}")
         note = (
             f"{job.get('start_activation', float('nan')):.4g} → "
-            f"{job.get('final_activation', float('nan')):.4g} (best {job.get('best_activation', float('nan')):.4g})"
+            f"{job.get('final_activation', float('nan')):.4g} (last {job.get('last_activation', float('nan')):.4g})"
         )
         rows.append(
             TokenRow(job_name(job), compared(final, start, job, "plain", "changed"), note, {"job": job.get("job")})
@@ -45,7 +47,11 @@ def overview(result: dict[str, Any]) -> list[Section]:
         Section(
             "dream-overview",
             "Dreamed sentences",
-            [TokenRows("final sentence of every job, start → final activation", rows, ("changed", "fixed"))],
+            [
+                TokenRows(
+                    "final (best snapped) sentence of every job, start → final activation", rows, ("changed", "fixed")
+                )
+            ],
         )
     ]
 
@@ -97,7 +103,7 @@ def dream_process(result: dict[str, Any]) -> list[Section]:
             right_label="temperature",
         )
         ends = TokenRows(
-            "start vs final",
+            "start vs final (best snapped) and last",
             [
                 TokenRow(
                     "start",
@@ -112,10 +118,10 @@ def dream_process(result: dict[str, Any]) -> list[Section]:
                     {"end": "final"},
                 ),
                 TokenRow(
-                    "best",
-                    compared(job["best_tokens"], job["start_tokens"], job, "plain", "changed"),
-                    f"{job['best_activation']:.4g}",
-                    {"end": "best"},
+                    "last",
+                    compared(job["last_tokens"], job["start_tokens"], job, "plain", "changed"),
+                    f"{job['last_activation']:.4g}",
+                    {"end": "last"},
                 ),
             ],
             ("changed", "fixed"),
@@ -145,7 +151,8 @@ def annealing(result: dict[str, Any]) -> list[Section]:
         title = f"Annealing — {job_name(job)}"
         if not snapshots:
             why = (
-                f"results of format {result.get('format')} keep no softmax top tokens per snapshot "
+                f"results of format {result.get('upgraded_from') or result.get('format')} keep no softmax top"
+                " tokens per snapshot "
                 "(re-run with this version to get them)"
             )
             sections.append(Section("annealing", title, [Note(why, "warning")]))
@@ -167,7 +174,7 @@ def annealing(result: dict[str, Any]) -> list[Section]:
                     panels,
                     "softmax weight",
                     max_value=1.0,
-                    caption="the final token is marked blue",
+                    caption="the final (best snapped) token is marked blue",
                 )
             )
         sections.append(Section("annealing", title, blocks, "top tokens of the softmax at each changeable position"))

@@ -1,7 +1,7 @@
 """Search methods side by side: the comparison table and activation vs passes, from result files alone.
 
 Each method's run is a Dream run (``method: ...``, same targets file, same ``max_passes``); a job's
-result is its best real input seen (``best_activation``) against its start sentence's.
+result is its final activation (the best real input seen) against its start sentence's.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from lightning_dream.errors import ConfigError
 from lightning_dream.report.blocks import LinePlot, Series
 from lightning_dream.results import read_results
 
-#: a run beats its start when its best is at least this much above it (keeping the start is not beating it)
+#: a run beats its start when its final is at least this much above it (keeping the start is not beating it)
 BEAT = 1.05
 
 
 def ratio(job: dict[str, Any]) -> float:
-    return job["best_activation"] / job["start_activation"] if job["start_activation"] > 0 else float("nan")
+    return job["final_activation"] / job["start_activation"] if job["start_activation"] > 0 else float("nan")
 
 
 def method_row(name: str, jobs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -27,12 +27,12 @@ def method_row(name: str, jobs: list[dict[str, Any]]) -> dict[str, Any]:
     row = {
         "method": name,
         "jobs": len(jobs),
-        "median_best_over_start": round(statistics.median(ratios), 3) if ratios else None,
+        "median_final_over_start": round(statistics.median(ratios), 3) if ratios else None,
         "share_5pct_above_start": round(sum(r >= BEAT for r in ratios) / len(ratios), 3) if ratios else None,
         "median_passes": statistics.median(job["passes"] for job in jobs),
     }
-    if all("best_fluency" in job for job in jobs):
-        row["median_fluency_best"] = round(statistics.median(job["best_fluency"] for job in jobs), 3)
+    if all("final_fluency" in job for job in jobs):
+        row["median_fluency_final"] = round(statistics.median(job["final_fluency"] for job in jobs), 3)
         row["median_fluency_start"] = round(statistics.median(job["start_fluency"] for job in jobs), 3)
     return row
 

@@ -39,7 +39,7 @@ def across_layers(result: dict[str, Any]) -> list[Section]:
     for original, jobs in list(by_sentence(result["jobs"]).items())[:MAX_DETAILED_JOBS]:
         rows = [original_row(list(original), jobs[0])]
         for job in sorted(jobs, key=lambda j: j.get("layer_id", 0)):
-            best, recovery = need(job, "best_tokens", "token_recovery", where=f"job {job.get('job')}")
+            best, recovery = need(job, "final_tokens", "token_recovery", where=f"job {job.get('job')}")
             note = f"recovery {recovery:.2f} · distance {job.get('distance', float('nan')):.3g}"
             rows.append(
                 TokenRow(
@@ -81,7 +81,9 @@ def change_kinds(job: dict[str, Any], original: list[str]) -> dict[int, str]:
         return {c["position"]: c["kind"] for c in job["changes"]}
     concept = job.get("changed_token")  # changed results: moving to the swapped-in token is "toward"
     return {
-        i: "toward" if t == concept else "other" for i, (o, t) in enumerate(zip(original, job["best_tokens"])) if o != t
+        i: "toward" if t == concept else "other"
+        for i, (o, t) in enumerate(zip(original, job["final_tokens"]))
+        if o != t
     }
 
 
@@ -115,7 +117,7 @@ def shifted(result: dict[str, Any]) -> list[Section]:
                 )
             rows = [target]
             for job in members:
-                (best,) = need(job, "best_tokens", where=f"job {job.get('job')}")
+                (best,) = need(job, "final_tokens", where=f"job {job.get('job')}")
                 kinds = change_kinds(job, original)
                 tokens = [
                     Token(

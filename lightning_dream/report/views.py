@@ -21,12 +21,12 @@ View = Callable[[dict[str, Any]], list[Section]]
 
 #: experiment -> (newest version understood, its views)
 VIEWS: dict[str, tuple[int, tuple[View, ...]]] = {
-    "dream": (2, (dream.dream_process, dream.annealing)),
-    "soft_input": (2, (dream.dream_process, dream.annealing)),
-    "reconstruct": (1, (reconstruction.across_layers, dream.dream_process, dream.annealing)),
-    "reconstruct_changed": (1, (reconstruction.shifted, reconstruction.across_layers, dream.dream_process)),
-    "reconstruct_shifted": (1, (reconstruction.shifted, dream.dream_process)),
-    "dream_mlm": (1, (dream.dream_process, dream.annealing)),
+    "dream": (3, (dream.dream_process, dream.annealing)),
+    "soft_input": (3, (dream.dream_process, dream.annealing)),
+    "reconstruct": (2, (reconstruction.across_layers, dream.dream_process, dream.annealing)),
+    "reconstruct_changed": (2, (reconstruction.shifted, reconstruction.across_layers, dream.dream_process)),
+    "reconstruct_shifted": (2, (reconstruction.shifted, dream.dream_process)),
+    "dream_mlm": (2, (dream.dream_process, dream.annealing)),
     "token_search": (1, (substitution.token_search,)),
     "similar_embeddings": (1, (substitution.similar_embeddings,)),
     "depth_probe": (1, (dynamics.depth_probe,)),
@@ -90,6 +90,9 @@ def render_views(result: dict[str, Any]) -> list[Section]:
         ]
     newest, views = VIEWS[name]
     sections = []
+    if result.get("upgraded_from"):  # read_results renamed an older soft-input file's fields
+        why = f"written as {result['upgraded_from']!r}: its best_* is shown as final_*, its final_* as last_*"
+        sections.append(Section("format", "Older results", [Note(why)]))
     if version > newest:
         sections.append(
             Section(

@@ -12,10 +12,16 @@ from lightning_dream.commands.combine import combine_layers, combine_magnitudes
 from lightning_dream.commands.export_activation import export_activation
 from lightning_dream.data.activations import load_activation
 from lightning_dream.errors import ConfigError
-from lightning_dream.results import read_results, write_json_atomic
+from lightning_dream.results import (
+    DREAM_FORMAT,
+    RECONSTRUCT_FORMAT,
+    RECONSTRUCT_SHIFTED_FORMAT,
+    read_results,
+    write_json_atomic,
+)
 
-RECONSTRUCT = "lightning_dream.reconstruct/1"
-SHIFTED = "lightning_dream.reconstruct_shifted/1"
+RECONSTRUCT = RECONSTRUCT_FORMAT
+SHIFTED = RECONSTRUCT_SHIFTED_FORMAT
 
 
 def run(folder, fmt: str, jobs: list[dict], experiment: str = "Reconstruct") -> None:
@@ -47,11 +53,11 @@ def test_combine_layers_groups_every_run_by_layer(tmp_path):
 
 def test_a_subfolder_of_another_experiment_is_reported(tmp_path):
     run(tmp_path / "a", RECONSTRUCT, [{"job": 0, "layer_id": 1, "token_recovery": 1.0}])
-    run(tmp_path / "b", "lightning_dream.dream/1", [{"job": 0, "layer_id": 1}], experiment="Dream")
+    run(tmp_path / "b", DREAM_FORMAT, [{"job": 0, "layer_id": 1}], experiment="Dream")
     (tmp_path / "empty").mkdir()
     with pytest.raises(
         ConfigError,
-        match=r"b \(lightning_dream.dream/1, not lightning_dream.reconstruct/1\); empty \(no results.json\)",
+        match=rf"b \({DREAM_FORMAT}, not {RECONSTRUCT_FORMAT}\); empty \(no results.json\)",
     ) as err:
         combine_layers(str(tmp_path))
     assert "\n" not in str(err.value)

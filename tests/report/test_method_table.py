@@ -1,4 +1,4 @@
-"""The search-method table: median best/start, the share of runs 5% above their start, passes."""
+"""The search-method table: median final/start, the share of runs 5% above their start, passes."""
 
 import json
 
@@ -15,7 +15,7 @@ def run_dir(path, pairs):
         {
             "job": i,
             "start_activation": start,
-            "best_activation": best,
+            "final_activation": best,
             "passes": 30.0,
             "snapshots": [
                 {"passes": 0.0, "snapped_activation": start},
@@ -33,7 +33,7 @@ def test_table_counts_only_runs_clearly_above_their_start(tmp_path, capsys):
     keep = run_dir(tmp_path / "keep", [(1.0, 1.0), (2.0, 2.02), (1.0, 1.2)])
     beat = run_dir(tmp_path / "beat", [(1.0, 1.5), (2.0, 4.0), (1.0, 1.1)])
     rows = method_table([keep, beat], figure=str(tmp_path / "f.png"))
-    assert [r["median_best_over_start"] for r in rows] == [1.01, 1.5]
+    assert [r["median_final_over_start"] for r in rows] == [1.01, 1.5]
     assert [r["share_5pct_above_start"] for r in rows] == [pytest.approx(1 / 3, abs=1e-3), 1.0]
     assert (tmp_path / "f.png").stat().st_size > 0
     assert "beat" in capsys.readouterr().out

@@ -128,7 +128,7 @@ def test_reconstruction_rows_colour_what_each_layer_recovered(reconstruct_run, b
     assert browser.count("[data-view='reconstruction'] tr[data-row='original']") == 1
     for job in jobs:
         row = f"[data-view='reconstruction'] tr[data-layer='{job['layer_id']}']"
-        lost = differing(job["best_tokens"], job["original_tokens"], job)
+        lost = differing(job["final_tokens"], job["original_tokens"], job)
         positions = job["end_change"] - job["start_change"] + 1
         assert browser.count(f"{row} .tok.lost") == lost
         assert browser.count(f"{row} .tok.recovered") == positions - lost == round(job["token_recovery"] * positions)
@@ -207,8 +207,8 @@ def test_changed_activation_rows_colour_toward_other_and_unchanged(tmp_path, bro
         row = f"[data-view='shifted'] tr[data-layer='{job['layer_id']}'][data-job='{job['job']}']"
         pairs = [
             (o, b)
-            for i, (o, b) in enumerate(zip(job["original_tokens"], job["best_tokens"]))
-            if changeable(job, i, len(job["best_tokens"]))
+            for i, (o, b) in enumerate(zip(job["original_tokens"], job["final_tokens"]))
+            if changeable(job, i, len(job["final_tokens"]))
         ]
         toward = sum(o != b and b == "he" for o, b in pairs)
         assert browser.count(f"{row} .tok.toward") == toward

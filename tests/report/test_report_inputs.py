@@ -59,14 +59,18 @@ def test_unknown_experiment_gets_a_page_naming_its_format(dream_run, tmp_path):
 
 
 def test_older_dream_results_show_the_process_and_say_why_annealing_is_missing(dream_run, tmp_path):
-    def older(payload):
+    def older(payload):  # dream/1: no softmax_top; best_* was the best snapped input, final_* the last step's
         payload["format"] = "lightning_dream.dream/1"
         for job in payload["jobs"]:
             for snapshot in job["snapshots"]:
                 del snapshot["softmax_top"]
+            for field in ("sentence", "tokens", "activation"):
+                job[f"best_{field}"] = job.pop(f"final_{field}")
+                job[f"final_{field}"] = job.pop(f"last_{field}")
 
     page, _ = render_report(copy_with(dream_run, tmp_path / "run", older))
-    assert 'data-view="dream-process"' in page
+    assert 'data-view="dream-process"' in page and "cannot show this view" not in page
+    assert "its best_* is shown as final_*" in page
     annealing = page[page.index('data-view="annealing"') :]
     assert "lightning_dream.dream/1 keep no softmax top tokens" in annealing[:600]
 

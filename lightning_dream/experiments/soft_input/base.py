@@ -126,7 +126,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             fluency_weight: λ of the fluency term (``models.fluency``: PLL per token under
                 ``fluency_model`` minus the unigram log-probability per token); gcg ranks swaps
                 by activation + λ x fluency, its MLM passes counted in the budget. None: no
-                fluency; 0: fluency of the start, final and best sentences reported only.
+                fluency; 0: fluency of the start, final and last sentences reported only.
             fluency_model: the masked LM of the fluency term.
         """
         super().__init__()
@@ -370,9 +370,10 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
     value_name: ClassVar[str] = "activation"
 
     def live_numbers(self, ids: Tensor, snapped: Tensor) -> dict[str, Tensor]:
-        """The progress bar's numbers (also TensorBoard scalars): the mean over jobs of best snapped
-        activation relative to the start (``jobs.gain``; a sharded run's bar shows rank 0's jobs)."""
-        return {"best/start": gain(self.tracker.start_value, self.tracker.best_value).mean()}
+        """The progress bar's numbers (also TensorBoard scalars): the mean over jobs of the final
+        (best snapped so far) activation relative to the start (``jobs.gain``; a sharded run's bar
+        shows rank 0's jobs)."""
+        return {"final/start": gain(self.tracker.start_value, self.tracker.best_value).mean()}
 
     # -- checkpoints -------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -401,8 +402,8 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         return self.tokenizer.decode(ids[row, 1 : len(self.local_jobs[row].input_ids) - 1].tolist())
 
     @torch.no_grad()
-    def final_snapped(self) -> tuple[Tensor, Tensor]:
-        """Tokens after the last step and their value (also offered to the best-so-far)."""
+    def last_snapped(self) -> tuple[Tensor, Tensor]:
+        """Tokens after the last step and their value (also offered to the best-so-far, the final)."""
         ids = self.soft.snapped_ids()
         value = self.snapped_value(ids)
         self.tracker.update(self.global_step, ids, value, None)
@@ -420,8 +421,9 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             for position, r in zip(self.local_jobs[row].change_positions, rows)
         ]
 
-    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> JobResult:
-        """One job's entry in results.json; subclasses add their own fields to its ``extra``."""
+    def job_result(self, row: int, job: Job, last: Tensor, last_value: Tensor) -> JobResult:
+        """One job's entry in results.json: start, final (the best snapped input seen, the method's
+        result) and last (the last step's input); subclasses add their own fields to its ``extra``."""
         t = self.tracker
         snapshots = [
             {
@@ -449,45 +451,45 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             start_sentence=self.text(t.start_ids, row),
             start_tokens=self.tokens(t.start_ids, row),
             start_activation=float(t.start_value[row]),
-            final_sentence=self.text(final, row),
-            final_tokens=self.tokens(final, row),
-            final_activation=float(final_value[row]),
-            best_sentence=self.text(t.best_ids, row),
-            best_tokens=self.tokens(t.best_ids, row),
-            best_activation=float(t.best_value[row]),
+            final_sentence=self.text(t.best_ids, row),
+            final_tokens=self.tokens(t.best_ids, row),
+            final_activation=float(t.best_value[row]),
+            last_sentence=self.text(last, row),
+            last_tokens=self.tokens(last, row),
+            last_activation=float(last_value[row]),
             snapshots=snapshots,
-            extra={"method": self.hparams.method, "passes": self.passes, **self.fluency_fields(row, final)},
+            extra={"method": self.hparams.method, "passes": self.passes, **self.fluency_fields(row, last)},
         )
 
     def summary_table(self, payload: dict[str, Any]) -> Summary:
-        """Per job: the start and the best snapped sentence with their activations."""
+        """Per job: the start and the final (best snapped) sentence with their activations."""
         rows = [
             [
                 j["job"],
                 j["layer_id"],
                 j["start_sentence"],
                 j["start_activation"],
-                j["best_sentence"],
-                j["best_activation"],
+                j["final_sentence"],
+                j["final_activation"],
             ]
             for j in payload["jobs"][:20]
         ]
-        columns = ["job", "layer", "start", "start act.", "best snapped", "best act."]
-        return Summary(f"{type(self).__name__}: start -> best snapped sentence", columns, rows)
+        columns = ["job", "layer", "start", "start act.", "final (best snapped)", "final act."]
+        return Summary(f"{type(self).__name__}: start -> final (best snapped) sentence", columns, rows)
 
     def headline(self, payload: dict[str, Any]) -> float:
-        """Mean over jobs of best snapped activation relative to the start (``jobs.gain``)."""
+        """Mean over jobs of the final (best snapped) activation relative to the start (``jobs.gain``)."""
         jobs = payload["jobs"]
         start = torch.tensor([float(j["start_activation"]) for j in jobs])
-        best = torch.tensor([float(j["best_activation"]) for j in jobs])
-        return float(gain(start, best).mean())
+        final = torch.tensor([float(j["final_activation"]) for j in jobs])
+        return float(gain(start, final).mean())
 
-    def fluency_fields(self, row: int, final: Tensor) -> dict[str, float]:
-        """Fluency and its two parts of the job's start, final and best sentences (if asked for)."""
+    def fluency_fields(self, row: int, last: Tensor) -> dict[str, float]:
+        """Fluency and its two parts of the job's start, final and last sentences (if asked for)."""
         if self.fluency is None:
             return {}
         fields = {}
-        for stage, ids in (("start", self.tracker.start_ids), ("final", final), ("best", self.tracker.best_ids)):
+        for stage, ids in (("start", self.tracker.start_ids), ("final", self.tracker.best_ids), ("last", last)):
             score = self.fluency(ids[row : row + 1].to(self.device), self.attention_mask[row : row + 1])
             fields.update({f"{stage}_{name}": float(getattr(score, name)[0]) for name in ("fluency", "pll", "unigram")})
         return fields
@@ -495,5 +497,5 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
     def job_results(self) -> dict[int, dict[str, Any]]:
         if not self.local_jobs:
             return {}
-        final, value = self.final_snapped()
-        return {job.index: self.job_result(row, job, final, value).to_json() for row, job in enumerate(self.local_jobs)}
+        last, value = self.last_snapped()
+        return {job.index: self.job_result(row, job, last, value).to_json() for row, job in enumerate(self.local_jobs)}

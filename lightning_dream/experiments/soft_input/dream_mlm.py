@@ -121,8 +121,8 @@ class DreamMLM(SoftInputExperiment):
         logits = mlm_head(self.readout.model)(hidden[-1, rows, positions])
         return logits.log_softmax(-1)[rows, targets]
 
-    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> JobResult:
-        result = super().job_result(row, job, final, final_value)
-        for stage in ("start", "final", "best"):  # the objective is log p: its exp is the probability
+    def job_result(self, row: int, job: Job, last: Tensor, last_value: Tensor) -> JobResult:
+        result = super().job_result(row, job, last, last_value)
+        for stage in ("start", "final", "last"):  # the objective is log p: its exp is the probability
             result.extra[f"{stage}_probability"] = float(torch.tensor(getattr(result, f"{stage}_activation")).exp())
         return result

@@ -42,9 +42,9 @@ def change_span(ids: list[int], start: int | None, end: int | None) -> tuple[int
 
 
 def gain(start: Tensor, best: Tensor) -> Tensor:
-    """How far the best snapped value got relative to the start, per job: ``best / start`` for a
-    positive start, and ``1 + (best - start) / |start|`` in general (so it grows as ``best`` does
-    whatever the start's sign); 1 means no progress."""
+    """How far the final (best snapped) value got relative to the start, per job: ``best / start``
+    for a positive start, and ``1 + (best - start) / |start|`` in general (so it grows as ``best``
+    does whatever the start's sign); 1 means no progress."""
     return 1 + (best - start) / start.abs().clamp_min(1e-12)
 
 
@@ -93,12 +93,14 @@ class JobResult:
     start_sentence: str
     start_tokens: list[str]
     start_activation: float
+    #: the best real (snapped) input seen: the method's result
     final_sentence: str
     final_tokens: list[str]
     final_activation: float
-    best_sentence: str
-    best_tokens: list[str]
-    best_activation: float
+    #: the last step's input, reported beside it
+    last_sentence: str
+    last_tokens: list[str]
+    last_activation: float
     snapshots: list[dict[str, Any]]
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -108,7 +110,9 @@ class JobResult:
 
 
 class JobTracker:
-    """Start, best and periodic snapshots of each local job; checkpointed so resume is exact."""
+    """Start, best (the job's final result) and periodic snapshots of each local job; checkpointed
+    so resume is exact. Every objective is maximised (Reconstruct's is minus its distance), so the
+    best is the highest value seen."""
 
     def __init__(self) -> None:
         self.start_ids: Tensor | None = None

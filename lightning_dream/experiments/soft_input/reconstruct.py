@@ -186,15 +186,17 @@ class Reconstruct(SoftInputExperiment):
                 lines.append(f"{where}: {' '.join(job['marked_tokens'])}")
         return lines
 
-    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> JobResult:
-        result = super().job_result(row, job, final, final_value)
-        best = self.tracker.best_ids[row]
+    def job_result(self, row: int, job: Job, last: Tensor, last_value: Tensor) -> JobResult:
+        """The final input is the one with the smallest distance seen (the objective is minus the
+        distance, and the tracker keeps the highest); ``last_*`` is the last step's."""
+        result = super().job_result(row, job, last, last_value)
+        final = self.tracker.best_ids[row]
         result.extra.update(
             original_tokens=self.tokenizer.convert_ids_to_tokens(job.input_ids),
-            distance=-result.best_activation,
-            final_distance=-result.final_activation,
-            token_recovery=token_recovery(best, job),
-            final_token_recovery=token_recovery(final[row], job),
+            distance=-result.final_activation,
+            last_distance=-result.last_activation,
+            token_recovery=token_recovery(final, job),
+            last_token_recovery=token_recovery(last[row], job),
         )
         return result
 
@@ -292,11 +294,11 @@ class ReconstructShifted(Reconstruct):
             target[row, start : end + 1] += job.info["magnitude"] * self.cav.vectors[job.target.layer].to(target)
         return target
 
-    def job_result(self, row: int, job: Job, final: Tensor, final_value: Tensor) -> JobResult:
-        result = super().job_result(row, job, final, final_value)
+    def job_result(self, row: int, job: Job, last: Tensor, last_value: Tensor) -> JobResult:
+        result = super().job_result(row, job, last, last_value)
         original = result.extra["original_tokens"]
         changes = []
-        for position, (old, new) in enumerate(zip(original, result.best_tokens)):
+        for position, (old, new) in enumerate(zip(original, result.final_tokens)):
             if old != new:
                 kind = classify_change(new, job.info["toward"], job.info["away_from"])
                 changes.append({"position": position, "from": old, "to": new, "kind": kind})

@@ -42,22 +42,22 @@ def single_run(tmp_path_factory):
 
 def test_dream_ends_above_its_start(single_run):
     for job in single_run["jobs"]:
-        assert job["best_activation"] >= job["final_activation"]
-    assert sum(job["final_activation"] > job["start_activation"] for job in single_run["jobs"]) >= 3
+        assert job["final_activation"] >= job["last_activation"]  # final: the best snapped input seen
+    assert sum(job["last_activation"] > job["start_activation"] for job in single_run["jobs"]) >= 3
 
 
 def test_cls_sep_and_fixed_words_never_change(tmp_path, trainer_factory):
     trainer_factory().fit(dream(sentences=[SENTENCE], start_change=2, end_change=3))
     job = read_results(tmp_path)["jobs"][0]
     start = job["start_tokens"]
-    for snapshot in job["snapshots"] + [{"tokens": job["final_tokens"]}, {"tokens": job["best_tokens"]}]:
+    for snapshot in job["snapshots"] + [{"tokens": job["final_tokens"]}, {"tokens": job["last_tokens"]}]:
         tokens = snapshot["tokens"]
         assert len(tokens) == len(start)
         assert [t for i, t in enumerate(tokens) if i not in (2, 3)] == [
             t for i, t in enumerate(start) if i not in (2, 3)
         ]
     assert start[0] == "[CLS]" and start[-1] == "[SEP]"
-    assert job["final_tokens"][2:4] != start[2:4]  # the span did move
+    assert job["last_tokens"][2:4] != start[2:4]  # the span did move
 
 
 def test_results_record_config_and_snapshots(single_run):
@@ -117,8 +117,8 @@ def test_run_stopped_by_max_steps_is_marked_and_its_last_checkpoint_resumes_to_t
     resumed = read_results(tmp_path / "b")
     assert resumed["complete"] is True and resumed["trainer"]["global_step"] == 40
     for one, two in zip(single_run["jobs"], resumed["jobs"]):
-        assert one["final_tokens"] == two["final_tokens"]
-        assert one["best_activation"] == pytest.approx(two["best_activation"], abs=1e-4)
+        assert one["last_tokens"] == two["last_tokens"]
+        assert one["final_activation"] == pytest.approx(two["final_activation"], abs=1e-4)
 
 
 def test_tensorboard_holds_temperature_and_activations(tmp_path):
@@ -138,10 +138,10 @@ def test_tensorboard_holds_temperature_and_activations(tmp_path):
     assert [t.step for t in temps] == [0, 5, 10, 15, 20] and temps[0].value == pytest.approx(1.0)
     assert temps[-1].value == pytest.approx(0.05, rel=1e-4)
     assert "job_000_layer_2/softmax_top_tokens" in events.Tags()["images"]
-    gains = events.Scalars("best/start")  # the progress bar's live number, also a scalar
+    gains = events.Scalars("final/start")  # the progress bar's live number, also a scalar
     assert gains[-1].value >= gains[0].value >= 1.0
-    job = read_results(logger.log_dir)["jobs"][0]  # hp_metric: best relative to start (best / start when start > 0)
-    expected = 1 + (job["best_activation"] - job["start_activation"]) / abs(job["start_activation"])
+    job = read_results(logger.log_dir)["jobs"][0]  # hp_metric: final relative to start (final / start when start > 0)
+    expected = 1 + (job["final_activation"] - job["start_activation"]) / abs(job["start_activation"])
     assert events.Scalars("hp_metric")[-1].value == pytest.approx(expected, rel=1e-4)
     assert logger.log_dir and (tmp_path / "tb" / "version_0" / "results.json").is_file()
 

@@ -40,21 +40,21 @@ def run(tmp_path_factory):
 
 def test_dream_raises_the_target_tokens_probability(run):
     for job in run["jobs"]:
-        assert job["best_probability"] > 10 * job["start_probability"], job["target_token"]
-        assert job["best_tokens"][job["mask_word"]] == "[MASK]"  # the mask itself never changes
+        assert job["final_probability"] > 10 * job["start_probability"], job["target_token"]
+        assert job["final_tokens"][job["mask_word"]] == "[MASK]"  # the mask itself never changes
 
 
-def test_reported_probability_is_the_masked_lms_on_the_best_sentence(run):
+def test_reported_probability_is_the_masked_lms_on_the_final_sentence(run):
     mlm = load_masked_lm("splade-tiny")
     from lightning_dream.models.loading import load_tokenizer
 
     tokenizer = load_tokenizer("splade-tiny")
     for job in run["jobs"]:
-        ids = torch.tensor([tokenizer.convert_tokens_to_ids(job["best_tokens"])])
+        ids = torch.tensor([tokenizer.convert_tokens_to_ids(job["final_tokens"])])
         with torch.no_grad():
             probs = mlm(input_ids=ids).logits[0, job["mask_word"]].softmax(-1)
         assert probs[tokenizer.convert_tokens_to_ids(job["target_token"])].item() == pytest.approx(
-            job["best_probability"], rel=1e-3
+            job["final_probability"], rel=1e-3
         )
 
 

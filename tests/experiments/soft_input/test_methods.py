@@ -76,26 +76,26 @@ def test_reported_snapped_activations_equal_a_fresh_forward_and_passes_match_a_c
     assert {job["method"] for job in jobs} == {method}
     moved = 0
     for row, job in enumerate(jobs):
-        for stage in ("start", "final", "best"):
+        for stage in ("start", "final", "last"):
             reported = job[f"{stage}_activation"]
             assert reported == pytest.approx(fresh_value(module, job[f"{stage}_tokens"], row), abs=1e-4)
         for snapshot in job["snapshots"]:
             assert snapshot["snapped_activation"] == pytest.approx(
                 fresh_value(module, snapshot["tokens"], row), abs=1e-4
             )
-        moved += job["best_tokens"] != job["start_tokens"]
+        moved += job["final_tokens"] != job["start_tokens"]
     if method != "anneal":  # six annealing steps from a real start do not move a token
         assert moved >= 1
 
 
-def test_coordinate_search_never_falls_and_its_final_is_its_best(tmp_path):
+def test_coordinate_search_never_falls_and_its_last_is_its_final(tmp_path):
     from tests.helpers import quick_trainer
 
     quick_trainer(tmp_path).fit(dream(num_iterations=5, method="gcg", candidates=16, search_top_k=16))
     job = read_results(tmp_path)["jobs"][0]
-    values = [s["snapped_activation"] for s in job["snapshots"]] + [job["final_activation"]]
+    values = [s["snapped_activation"] for s in job["snapshots"]] + [job["last_activation"]]
     assert values == sorted(values)
-    assert job["final_activation"] == job["best_activation"] > job["start_activation"]
+    assert job["last_activation"] == job["final_activation"] > job["start_activation"]
 
 
 def test_a_pass_budget_stops_every_method_at_the_same_cost(tmp_path):
@@ -148,5 +148,5 @@ def test_coordinate_search_with_a_fluency_term_counts_its_mlm_passes_and_reports
     words = len(job["start_tokens"]) - 2
     # per step: forward + backward + 4 candidates through the encoder, (4 + 1) sentences through the MLM
     assert job["passes"] == 2 * (2 + 4 + 5 * words)
-    assert {"start_fluency", "best_pll", "final_unigram"} <= set(job)
+    assert {"start_fluency", "final_pll", "last_unigram"} <= set(job)
     assert job["start_fluency"] == pytest.approx(job["start_pll"] - job["start_unigram"])

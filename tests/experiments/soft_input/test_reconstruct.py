@@ -45,7 +45,7 @@ def test_early_layer_reconstructs_better_than_last(tmp_path):
     assert recovery[1] > recovery[6]
     job = result["jobs"][0]
     assert job["start_tokens"] != job["original_tokens"]  # a random start, not the answer
-    assert job["distance"] >= 0 and job["final_distance"] >= job["distance"] - 1e-6
+    assert job["distance"] >= 0 and job["last_distance"] >= job["distance"] - 1e-6  # final: the smallest distance seen
 
 
 def test_layers_all_is_one_job_per_sentence_and_layer():
@@ -206,7 +206,7 @@ def test_large_shift_toward_he_changes_the_pronoun_in_most_runs(tmp_path):
     ]
     module = ReconstructShifted(cav_file=cav, magnitudes=[-12.0], sentences=sentences, layers=[4], seed=0)
     result = fit(module, tmp_path / "shift")
-    pronoun_to_he = [job["best_tokens"][1] in CONCEPT_WORDS["he"] for job in result["jobs"]]
+    pronoun_to_he = [job["final_tokens"][1] in CONCEPT_WORDS["he"] for job in result["jobs"]]
     assert all(job["toward"] == "he" for job in result["jobs"])
     assert sum(pronoun_to_he) > len(pronoun_to_he) / 2
 

@@ -49,9 +49,9 @@ def test_mixed_layers_and_positions_give_each_job_what_it_gives_alone(tmp_path):
     for index, line in enumerate(LINES):
         alone = run(tmp_path, f"alone{index}", [line])[0]  # its own seed: the same random stream alone
         job = together[index]
-        assert job["best_tokens"] != job["start_tokens"]
-        assert job["best_tokens"] == alone["best_tokens"]
-        assert job["best_activation"] == pytest.approx(alone["best_activation"], abs=1e-4)
+        assert job["final_tokens"] != job["start_tokens"]
+        assert job["final_tokens"] == alone["final_tokens"]
+        assert job["final_activation"] == pytest.approx(alone["final_activation"], abs=1e-4)
         assert job["start_activation"] == pytest.approx(alone["start_activation"], abs=1e-4)
 
 
