@@ -68,6 +68,10 @@ FINAL_IS_BEST = (
     RECONSTRUCT_CHANGED_FORMAT,
     RECONSTRUCT_SHIFTED_FORMAT,
 )
+#: ``CompareMethods``: per job a soft-input row (as SOFT_INPUT_FORMAT) with ``target``, ``span`` (word or
+#: sentence), ``steps``, ``wall_seconds`` and, for single-word jobs, ``exhaustive_best`` and
+#: ``exhaustive_token``; the run's ``table``: one row per method (``report.methods.comparison_table``)
+COMPARE_METHODS_FORMAT = "lightning_dream.compare_methods/1"
 
 FILL_MASK_FORMAT = "lightning_dream.fill_mask/1"
 KNOWLEDGE_PROBE_FORMAT = "lightning_dream.knowledge_probe/1"

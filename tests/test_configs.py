@@ -19,6 +19,7 @@ CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 #: the command each config runs under (as its header comment says)
 FIT = {
     "cav",
+    "compare_methods",
     "dream",
     "depth_probe",
     "depth_probe_stsb",

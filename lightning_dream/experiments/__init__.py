@@ -2,7 +2,7 @@
 experiments share. LightningCLI selects them by class name (``--model Dream``) or by
 ``class_path: lightning_dream.experiments.Dream``.
 
-- ``soft_input``: optimise a softmax-relaxed input (Dream, DreamMLM, Reconstruct and variants)
+- ``soft_input``: optimise a softmax-relaxed input (Dream, DreamMLM, Reconstruct and variants; CompareMethods)
 - ``masked_lm``: read a masked LM's predictions (FillMask, KnowledgeProbe, MLMSampling)
 - ``substitution``: put other tokens or sentences in and read a target (TokenSearch,
   SimilarEmbeddings, CorpusSearch)
@@ -26,6 +26,7 @@ from typing import Any
 #: class name -> module that defines it; the one map from an experiment's name to its code
 EXPERIMENTS: dict[str, str] = {
     "CAV": "lightning_dream.experiments.inspection.cav",
+    "CompareMethods": "lightning_dream.experiments.soft_input.compare",
     "CorpusSearch": "lightning_dream.experiments.substitution.corpus_search",
     "DepthProbe": "lightning_dream.experiments.depth.depth_probe",
     "Dream": "lightning_dream.experiments.soft_input.dream",

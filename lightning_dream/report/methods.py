@@ -1,6 +1,7 @@
 """Search methods side by side: the comparison table and activation vs passes, from result files alone.
 
-Each method's run is a Dream run (``method: ...``, same targets file, same ``max_passes``); a job's
+Either one ``CompareMethods`` run (``comparison_table``, its report view ``comparison``) or one Dream
+run per method (``method: ...``, same targets file, same ``max_passes``; ``method-table``). A job's
 result is its final activation (the best real input seen) against its start sentence's.
 """
 
@@ -11,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from lightning_dream.errors import ConfigError
-from lightning_dream.report.blocks import LinePlot, Series
+from lightning_dream.report.blocks import LinePlot, Note, Section, Series
 from lightning_dream.results import read_results
 
 #: a run beats its start when its final is at least this much above it (keeping the start is not beating it)
 BEAT = 1.05
+#: a single-word run reaches the exhaustive token search's best within float rounding
+REACH_TOLERANCE = 1e-4
 
 
 def ratio(job: dict[str, Any]) -> float:
@@ -76,3 +79,74 @@ def method_table(runs: list[str], figure: str | None = None, title: str = "searc
 
         draw(activation_vs_passes(jobs, title)).savefig(figure, dpi=120)
     return rows
+
+
+def gain(job: dict[str, Any]) -> float:
+    """Final relative to start: final / start for a positive start, ``1 + (final - start) / |start|``
+    in general (``soft_input.jobs.gain``)."""
+    start = job["start_activation"]
+    return 1 + (job["final_activation"] - start) / max(abs(start), 1e-12)
+
+
+def median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 4) if values else None
+
+
+def share(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def comparison_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per method of a ``CompareMethods`` run, from its per-job rows alone: the median
+    final/start and the share of runs >= 5% above their start (whole sentence and single word
+    apart), the share of single-word runs reaching the exhaustive best, the median fluency of the
+    final and the start sentences, the median passes and the summed wall time."""
+    rows = []
+    for method in dict.fromkeys(job["method"] for job in jobs):
+        mine = [job for job in jobs if job["method"] == method]
+        sentence = [gain(job) for job in mine if job["span"] == "sentence"]
+        word = [gain(job) for job in mine if job["span"] == "word"]
+        reached = [
+            job["final_activation"] >= job["exhaustive_best"] - REACH_TOLERANCE
+            for job in mine
+            if job["span"] == "word" and job.get("exhaustive_best") is not None
+        ]
+        row = {
+            "method": method,
+            "runs": len(mine),
+            "median_final_over_start_sentence": median(sentence),
+            "median_final_over_start_word": median(word),
+            "share_5pct_above_start_sentence": share([g >= BEAT for g in sentence]),
+            "share_5pct_above_start_word": share([g >= BEAT for g in word]),
+            "share_word_reaching_exhaustive": share(reached),
+            "median_fluency_final": median([job["final_fluency"] for job in mine if "final_fluency" in job]),
+            "median_fluency_start": median([job["start_fluency"] for job in mine if "start_fluency" in job]),
+            "median_passes": median([job["passes"] for job in mine]),
+            "wall_seconds": round(sum(job["wall_seconds"] for job in mine), 2),
+        }
+        rows.append(row)
+    return rows
+
+
+def comparison(result: dict[str, Any]) -> list[Section]:
+    """The report view of a ``CompareMethods`` run: its table, activation vs passes per method (whole
+    sentence and single word), and EPO's front (fluency vs activation) when the jobs carry one."""
+    jobs = result["jobs"]
+    table = result.get("table") or comparison_table(jobs)
+    lines = [" · ".join(f"{k} {v}" for k, v in row.items()) for row in table]
+    blocks: list[Any] = [Note(line) for line in lines]
+    for span in ("sentence", "word"):
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for job in jobs:
+            if job["span"] == span and job["start_activation"] > 0 and job.get("snapshots"):
+                runs.setdefault(job["method"], []).append(job)
+        if runs:
+            blocks.append(activation_vs_passes(runs, f"{span} runs: best so far / start vs passes"))
+    fronts = [
+        Series(f"job {job['job']}", [p["fluency"] for p in job["front"]], [p["activation"] for p in job["front"]])
+        for job in jobs
+        if isinstance(job.get("front"), list) and job["front"]
+    ]
+    if fronts:
+        blocks.append(LinePlot("EPO front: activation vs fluency", "fluency", "activation", fronts[:12], markers=True))
+    return [Section("comparison", "Search methods compared", blocks, f"{len(jobs)} runs, {len(table)} methods")]

@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lightning_dream.report import attention, dream, dynamics, factorize, predictions, reconstruction, substitution
+from lightning_dream.report import (
+    attention,
+    dream,
+    dynamics,
+    factorize,
+    methods,
+    predictions,
+    reconstruction,
+    substitution,
+)
 from lightning_dream.report.blocks import Note, Section
 from lightning_dream.report.common import MissingFields
 from lightning_dream.results import COMBINED_FORMAT
@@ -27,6 +36,7 @@ VIEWS: dict[str, tuple[int, tuple[View, ...]]] = {
     "reconstruct_changed": (2, (reconstruction.shifted, reconstruction.across_layers, dream.dream_process)),
     "reconstruct_shifted": (2, (reconstruction.shifted, dream.dream_process)),
     "dream_mlm": (2, (dream.dream_process, dream.annealing)),
+    "compare_methods": (1, (methods.comparison,)),
     "token_search": (1, (substitution.token_search,)),
     "similar_embeddings": (1, (substitution.similar_embeddings,)),
     "depth_probe": (1, (dynamics.depth_probe,)),

@@ -344,6 +344,16 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             empty = torch.zeros(0)
             self.last_step = StepRecord(step, self.schedule(step), [], empty.long(), empty, empty)
             return self.idle_weight.sum() * 0
+        loss, ids, snapped, temperature = self.search_step(step)
+        self.log("T", temperature, prog_bar=True, logger=False)  # TensorBoard's temperature comes from StepLogger
+        for name, value in self.live_numbers(ids, snapped).items():
+            self.log(name, value, prog_bar=True)  # this rank's jobs: no collective per step (idle ranks log nothing)
+        return loss.sum() if loss.requires_grad else None
+
+    def search_step(self, step: int) -> tuple[Tensor, Tensor, Tensor, float]:
+        """One step of the method for every local job: move, evaluate, snapshot, keep the best.
+        Returns (loss per job, with grad for a continuous method; snapped ids; their values;
+        temperature). ``training_step`` and ``CompareMethods`` (one per method) both run it."""
         loss, soft, snapped, ids, temperature = self.method.step(self, step)
         loss = -soft if loss is None else loss
         record = None
@@ -361,10 +371,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             }
         self.tracker.update(step, ids, snapped, record)
         self.last_step = StepRecord(step, temperature, [j.index for j in self.local_jobs], ids, soft.detach(), snapped)
-        self.log("T", temperature, prog_bar=True, logger=False)  # TensorBoard's temperature comes from StepLogger
-        for name, value in self.live_numbers(ids, snapped).items():
-            self.log(name, value, prog_bar=True)  # this rank's jobs: no collective per step (idle ranks log nothing)
-        return loss.sum() if loss.requires_grad else None
+        return loss, ids, snapped, temperature
 
     #: what the objective is called in TensorBoard tags and the summary (Reconstruct: distance)
     value_name: ClassVar[str] = "activation"
@@ -488,10 +495,11 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         """Fluency and its two parts of the job's start, final and last sentences (if asked for)."""
         if self.fluency is None:
             return {}
-        fields = {}
+        fields, spent = {}, self.fluency.passes
         for stage, ids in (("start", self.tracker.start_ids), ("final", self.tracker.best_ids), ("last", last)):
             score = self.fluency(ids[row : row + 1].to(self.device), self.attention_mask[row : row + 1])
             fields.update({f"{stage}_{name}": float(getattr(score, name)[0]) for name in ("fluency", "pll", "unigram")})
+        self.fluency.passes = spent  # scoring the reported sentences is not search: the next job's passes stay
         return fields
 
     def job_results(self) -> dict[int, dict[str, Any]]:

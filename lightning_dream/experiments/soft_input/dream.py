@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import Tensor
@@ -10,13 +10,22 @@ from torch import Tensor
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.soft_input.base import SoftInputExperiment
 from lightning_dream.experiments.soft_input.jobs import Job, change_span
-from lightning_dream.experiments.soft_input.targets import read_targets
+from lightning_dream.experiments.soft_input.targets import TargetLine, read_targets
 from lightning_dream.models.readout import ActivationTarget
 from lightning_dream.results import DREAM_FORMAT
 from lightning_dream.tokenization import tokenize_sentence
 
 #: sequences per forward when candidates are evaluated (a batch of 32 costs ~1/30 of 32 single ones on CPU)
 CANDIDATE_BATCH = 128
+
+
+def job_from_line(line: TargetLine, index: int, tokenizer: Any, config: Any) -> Job:
+    """The job of one targets-file line, checked against the model (positions, layers, neurons)."""
+    ids = tokenize_sentence(tokenizer, line.sentence)
+    start, end = change_span(ids, line.start_change, line.end_change)
+    target = ActivationTarget(line.layer_id, line.word_id, line.neuron_id, line.reduction)
+    target.validate(config.num_hidden_layers, config.hidden_size, len(ids))
+    return Job(index, line.sentence, ids, start, end, target, {}, line.seed)
 
 
 class Dream(SoftInputExperiment):
@@ -72,14 +81,10 @@ class Dream(SoftInputExperiment):
             return super().build_jobs()
         jobs = []
         for number, line in enumerate(self.target_lines, 1):
-            ids = tokenize_sentence(self.tokenizer, line.sentence)
             try:
-                start, end = change_span(ids, line.start_change, line.end_change)
-                target = ActivationTarget(line.layer_id, line.word_id, line.neuron_id, line.reduction)
-                target.validate(self.config.num_hidden_layers, self.config.hidden_size, len(ids))
+                jobs.append(job_from_line(line, len(jobs), self.tokenizer, self.config))
             except ConfigError as err:
                 raise ConfigError(f"targets line {number}: {err}") from None
-            jobs.append(Job(len(jobs), line.sentence, ids, start, end, target, {}, line.seed))
         return jobs
 
     def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict]]:

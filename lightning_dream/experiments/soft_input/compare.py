@@ -1,0 +1,314 @@
+"""CompareMethods: every search method on the same targets at the same budget of encoder passes.
+
+Jobs are (target x span x method), in that order, sharded by job sharding like any other jobs; a span
+is ``word`` (the target's position alone may change) or ``sentence`` (every word). On each rank one
+child ``Dream`` per method holds that method's local jobs (its own soft tokens, tracker and pass
+count; the frozen encoder is loaded once and shared). Each training step (manual optimisation)
+advances every method whose jobs have not spent ``max_passes`` by one ``search_step``, so every
+method stops within one of its steps of the budget; the wall time of each method's steps is
+measured. For single-word jobs the exhaustive token search's best at that position is computed
+in the run (``models.position_readout``, token search's mechanism; not charged to the methods).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, ClassVar
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import Callback
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+from transformers import PreTrainedModel
+
+from lightning_dream.data.steps import step_loader
+from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.experiments.soft_input.dream import Dream, job_from_line
+from lightning_dream.experiments.soft_input.jobs import Job
+from lightning_dream.experiments.soft_input.methods import METHODS
+from lightning_dream.experiments.soft_input.methods.base import banned_ids
+from lightning_dream.experiments.soft_input.targets import TargetLine, read_targets
+from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
+from lightning_dream.models.position_readout import substituted_at_position
+from lightning_dream.results import COMPARE_METHODS_FORMAT, ResultSource, Summary
+from lightning_dream.strategies import JobShardingStrategy, job_strategy, shard
+
+SPANS = ("word", "sentence")
+#: passes per job of one annealing step: forward and backward of the soft input, forward of the snapped
+#: tokens when one changed (an upper bound; measured mean on the 20 targets: see docs/search_methods.md)
+ANNEAL_PASSES_PER_STEP = 3
+#: the study's annealing: 3,000 steps with a 200-step warm-up (scaled with the budget's steps)
+STUDY_STEPS, STUDY_WARMUP = 3000, 200
+#: exhaustive search: substituted sentences per forward
+EXHAUSTIVE_BATCH = 1024
+
+
+#: the end-of-run table's columns: results.json's ``table`` keys and their short names
+TABLE_COLUMNS = {
+    "method": "method",
+    "runs": "runs",
+    "median_final_over_start_sentence": "sentence final/start",
+    "median_final_over_start_word": "word final/start",
+    "share_5pct_above_start_sentence": "sentence >=5% up",
+    "share_5pct_above_start_word": "word >=5% up",
+    "share_word_reaching_exhaustive": "word = exhaustive",
+    "median_fluency_final": "fluency final",
+    "median_fluency_start": "fluency start",
+    "median_passes": "passes",
+    "wall_seconds": "wall s",
+}
+
+
+def step_cost(method: str, settings: dict[str, Any]) -> int:
+    """Encoder passes per job of one step of ``method`` without a fluency term (``methods``)."""
+    if method == "gcg":
+        return 2 + settings.get("candidates", 64)
+    return ANNEAL_PASSES_PER_STEP if method == "anneal" else 2
+
+
+class MethodSearch(Dream):
+    """One method's local jobs of a comparison: a Dream over given jobs, on the shared encoder
+    (built by ``method_search``, so neither lands in its hyperparameters)."""
+
+    given: tuple[list[Job], PreTrainedModel]
+
+    def __init__(self, **settings: Any):
+        super().__init__(**settings)
+        self.steps = 0
+
+    def build_jobs(self) -> list[Job]:
+        return self.given[0]
+
+    def load_model(self) -> PreTrainedModel:
+        return self.given[1]
+
+
+def method_search(jobs: list[Job], encoder: PreTrainedModel, **settings: Any) -> MethodSearch:
+    search = MethodSearch.__new__(MethodSearch)
+    search.given = (jobs, encoder)  # a tuple: nn.Module allows it before __init__
+    search.__init__(**settings)
+    return search
+
+
+class CompareMethods(pl.LightningModule, ResultSource):
+    independent_jobs: ClassVar[bool] = True
+    result_format = COMPARE_METHODS_FORMAT
+
+    def __init__(
+        self,
+        targets: str,
+        methods: list[str] | None = None,
+        max_passes: int = STUDY_STEPS * ANNEAL_PASSES_PER_STEP,
+        spans: list[str] = list(SPANS),  # noqa: B006  (jsonargparse shows the default)
+        model: str = "minilm-l6",
+        seed: int = 0,
+        fluency_weight: float | None = 0.0,
+        fluency_model: str = "minilm-l6-mlm",
+        method_settings: dict[str, dict[str, Any]] | None = None,
+        snapshots: int = 20,
+    ):
+        """
+        Args:
+            targets: a targets file (``.jsonl``, Dream's ``targets`` format): one target per line.
+            methods: the methods compared (default: every one in ``methods.METHODS``).
+            max_passes: encoder passes per job every method may spend (default 9,000: what 3,000
+                annealing steps spend at most, 3 passes a step).
+            spans: ``word`` (the target's position alone changes) and/or ``sentence`` (every word).
+            model: the encoder (embedded name, folder or hub name).
+            seed: seed of every random choice; job ``j`` draws from its own stream.
+            fluency_weight: λ of every method's fluency term; 0: the start and final sentences'
+                fluency reported only (``models.fluency``); None: no fluency.
+            fluency_model: the masked LM of the fluency.
+            method_settings: per method, Dream settings that differ from the defaults, e.g.
+                ``{gcg: {candidates: 32}, anneal: {lr: 0.2}}``.
+            snapshots: about how many snapshots each job keeps (the activation-vs-passes curves).
+        """
+        super().__init__()
+        self.save_hyperparameters()
+        self.automatic_optimization = False
+        self.methods = list(METHODS) if methods is None else list(methods)
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown or not self.methods:
+            raise ConfigError(f"methods {unknown or '[]'} not known: use some of {', '.join(METHODS)}")
+        if not spans or set(spans) - set(SPANS):
+            raise ConfigError(f"spans={spans}: use word and/or sentence")
+        self.settings = {m: dict((method_settings or {}).get(m, {})) for m in self.methods}
+        check_positive("max_passes", max_passes)
+        check_positive("snapshots", snapshots)
+        cost = {m: step_cost(m, self.settings[m]) for m in self.methods}
+        if max_passes < max(cost.values()):
+            raise ConfigError(
+                f"max_passes={max_passes} is less than one step: {', '.join(f'{m} {c}' for m, c in cost.items())}"
+                " passes per job"
+            )
+        self.cost = cost
+        lines = read_targets(targets)
+        tokenizer, config = load_tokenizer(model), load_config(model)
+        self.all_jobs: list[Job] = []
+        for number, line in enumerate(lines, 1):
+            for span in spans:
+                if span == "word" and line.word_id is None:
+                    raise ConfigError(f"{targets}:{number}: a single-word run needs the target's word_id")
+                first, last = (line.word_id, line.word_id) if span == "word" else (None, None)
+                spanned = TargetLine(**{**line.to_json(), "start_change": first, "end_change": last})
+                for method in self.methods:
+                    try:
+                        job = job_from_line(spanned, len(self.all_jobs), tokenizer, config)
+                    except ConfigError as err:
+                        raise ConfigError(f"{targets}:{number} ({span} run): {err}") from None
+                    job.info = {"target": number - 1, "span": span, "method": method}
+                    self.all_jobs.append(job)
+        self.searches = nn.ModuleDict()
+        self.wall: dict[str, float] = {}
+
+    def child_settings(self, method: str) -> dict[str, Any]:
+        budget, cost = self.hparams.max_passes, self.cost[method]
+        settings: dict[str, Any] = {"num_iterations": budget + 1}
+        if method == "anneal":  # the study's schedule, shortened to the steps the budget buys
+            steps = math.ceil(budget / ANNEAL_PASSES_PER_STEP)
+            settings = {"num_iterations": steps, "warmup": round(STUDY_WARMUP * min(1.0, steps / STUDY_STEPS))}
+        snapshot_every = max(1, budget // (cost * self.hparams.snapshots))
+        return {
+            **settings,
+            "snapshot_every": snapshot_every,
+            **self.settings[method],
+            "method": method,
+            "model": self.hparams.model,
+            "seed": self.hparams.seed,
+            "max_passes": budget,
+            "fluency_weight": self.hparams.fluency_weight,
+            "fluency_model": self.hparams.fluency_model,
+        }
+
+    def setup(self, stage: str) -> None:
+        if self.trainer.world_size > 1 and not isinstance(self.trainer.strategy, JobShardingStrategy):
+            job_strategy(type(self).__name__, self.trainer.strategy, self.trainer.world_size)
+
+    def configure_model(self) -> None:
+        if len(self.searches) or hasattr(self, "local"):
+            return
+        self.local = [
+            self.all_jobs[i] for i in shard(len(self.all_jobs), self.trainer.global_rank, self.trainer.world_size)
+        ]
+        if not self.local:
+            return
+        encoder = load_encoder(self.hparams.model)
+        for method in self.methods:
+            jobs = [job for job in self.local if job.info["method"] == method]
+            if jobs:
+                search = method_search(jobs, encoder, **self.child_settings(method))
+                search.configure_model()
+                self.searches[method] = search
+                self.wall[method] = 0.0
+        self.exhaustive = self.exhaustive_best(encoder)
+
+    @torch.no_grad()
+    def exhaustive_best(self, encoder: PreTrainedModel) -> dict[int, tuple[str, float]]:
+        """Per local single-word job with a position target: the best token at its position and its
+        value, every vocabulary token but the special ones tried (the methods never write those)."""
+        search = next(iter(self.searches.values()))
+        allowed = torch.ones(encoder.config.vocab_size, dtype=torch.bool)
+        allowed[banned_ids(search)] = False
+        candidates = allowed.nonzero()[:, 0]
+        by_target: dict[int, tuple[str, float]] = {}
+        found = {}
+        for job in self.local:
+            if job.info["span"] != "word" or job.target.position is None:
+                continue
+            if job.info["target"] not in by_target:
+                ids, t = torch.tensor(job.input_ids), job.target
+                values = torch.cat(
+                    [
+                        self.reduce(
+                            substituted_at_position(encoder, ids, job.start_change, batch, t.layer, t.position), job
+                        )
+                        for batch in candidates.split(EXHAUSTIVE_BATCH)
+                    ]
+                )
+                top = int(values.argmax())
+                token = search.tokenizer.convert_ids_to_tokens(int(candidates[top]))
+                by_target[job.info["target"]] = (token, float(values[top]))
+            found[job.index] = by_target[job.info["target"]]
+        return found
+
+    @staticmethod
+    def reduce(vectors: Tensor, job: Job) -> Tensor:
+        """The target's value from its vectors at the position (B, H), as the Dream objective reads it."""
+        if job.target.neuron is not None:
+            return vectors[:, job.target.neuron]
+        return vectors.mean(-1) if job.target.reduction == "mean" else vectors.norm(dim=-1)
+
+    # -- the loop --------------------------------------------------------------------------------
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        self.optimised = [m for m, s in self.searches.items() if s.method.parameters_to_optimise(s)]
+        return [self.searches[m].configure_optimizers() for m in self.optimised]
+
+    def train_dataloader(self) -> DataLoader:
+        return step_loader(self.hparams.max_passes + 1)  # every step of every method costs >= 1 pass
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        optimizers = self.optimizers() if self.optimised else []
+        optimizers = dict(zip(self.optimised, optimizers if isinstance(optimizers, list) else [optimizers]))
+        budget = self.hparams.max_passes
+        for method, search in self.searches.items():
+            if search.passes >= budget:
+                continue
+            start = time.perf_counter()
+            loss = search.search_step(search.steps)[0]
+            if method in optimizers and loss.requires_grad:
+                optimizers[method].zero_grad()
+                self.manual_backward(loss.sum())
+                optimizers[method].step()
+            search.steps += 1
+            self.wall[method] += time.perf_counter() - start
+        done = all(search.passes >= budget for search in self.searches.values())
+        if self.trainer.strategy.reduce_boolean_decision(done, all=True):  # every rank the same steps
+            self.trainer.should_stop = True
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if ".readout." not in k}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        raise ConfigError("CompareMethods does not resume: start the comparison again")
+
+    def configure_callbacks(self) -> list[Callback]:
+        from lightning_dream.callbacks import FigureLogger, ResultWriter
+        from lightning_dream.callbacks.progress import progress_bar
+
+        return [ResultWriter(), FigureLogger(), *progress_bar(self._trainer)]
+
+    # -- results ---------------------------------------------------------------------------------
+    def job_results(self) -> dict[int, dict[str, Any]]:
+        """Per job: the method's Dream row (start, final, last, snapshots, passes, fluency), its
+        steps and share of the method's wall time, and for single-word jobs the exhaustive best."""
+        rows = {}
+        for method, search in self.searches.items():
+            wall = self.wall[method] / len(search.jobs)  # the jobs of a batch advance together
+            for index, row in search.job_results().items():
+                row.update(steps=search.steps, wall_seconds=wall)
+                if index in self.exhaustive:
+                    token, value = self.exhaustive[index]
+                    row.update(exhaustive_token=token, exhaustive_best=value)
+                elif row["span"] == "word":
+                    row.update(exhaustive_best=None, exhaustive_best_undefined="the target has no position")
+                rows[index] = row
+        return rows
+
+    def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        from lightning_dream.report.methods import comparison_table
+
+        return {"table": comparison_table(rows)}
+
+    def summary_table(self, payload: dict[str, Any]) -> Summary:
+        """The table per method, in short column names (``table`` in results.json has the full ones)."""
+        rows = [[row.get(key) for key in TABLE_COLUMNS] for row in payload["table"]]
+        title = "CompareMethods: per method (final = best snapped input seen; ratios are medians of final/start)"
+        return Summary(title, list(TABLE_COLUMNS.values()), rows)
+
+    def headline(self, payload: dict[str, Any]) -> float | None:
+        """The best method's median final/start on whole-sentence runs."""
+        values = [row["median_final_over_start_sentence"] for row in payload["table"]]
+        values = [v for v in values if v is not None]
+        return max(values) if values else None
