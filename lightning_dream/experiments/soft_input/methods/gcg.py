@@ -67,7 +67,8 @@ class CoordinateSearch(SearchMethod):
 
     def rank(self, exp: SoftInputExperiment, ids: Tensor) -> None:
         """Value, score and gradient ranking of new current tokens (a forward and a backward);
-        the jobs whose tokens changed forget their tried swaps and narrow their window again."""
+        a job whose tokens changed narrows its window again and forgets its tried swaps, except at
+        the one position that changed: a swap there gives a sequence already evaluated."""
         table = exp.readout.word_embeddings
         embeds = table[ids].detach().requires_grad_(True)
         value = exp.objective(exp.states(inputs_embeds=embeds), exp.attention_mask)
@@ -75,8 +76,12 @@ class CoordinateSearch(SearchMethod):
         gain = grad[exp.soft.change_mask] @ table.detach().t()  # first-order gain of each swap
         gain[:, self.banned] = float("-inf")
         self.order = gain.argsort(dim=-1, descending=True)
-        changed = torch.ones(len(ids), dtype=torch.bool) if self.current is None else (ids != self.current).any(1).cpu()
-        self.tried[changed.to(ids.device)[exp.soft.row_job]] = False
+        moved = torch.ones_like(ids, dtype=torch.bool) if self.current is None else ids != self.current
+        moved &= exp.soft.change_mask
+        changed, moved_one = moved.any(1), moved.sum(1) == 1
+        forget = changed[exp.soft.row_job] & ~(moved_one[exp.soft.row_job] & moved[exp.soft.change_mask])
+        self.tried[forget] = False
+        changed = changed.cpu()
         self.tried[torch.arange(len(self.tried), device=ids.device), ids[exp.soft.change_mask]] = True  # no-op swaps
         self.window[changed] = exp.hparams.search_top_k
         self.value = value.detach()
