@@ -54,6 +54,36 @@ def assert_reaches(job: dict, best: dict) -> None:
     assert activation == pytest.approx(best["activation"], abs=1e-4)
 
 
+def test_at_one_position_no_token_is_evaluated_twice_and_the_window_widens_past_the_top_k(tmp_path):
+    """Five steps of 8 swaps with a top-4 window: 40 distinct tokens (36 from beyond the first window), never
+    the current one."""
+    module = Dream(
+        sentences=["the cat sat ."],
+        layer_id=1,
+        neuron_ids=[100],
+        word_id=2,
+        start_change=2,
+        end_change=2,
+        method="gcg",
+        search_top_k=4,
+        candidates=8,
+        num_iterations=5,
+    )
+    evaluated = []
+    evaluate = module.candidate_values
+
+    def record(candidates):
+        evaluated.extend(candidates[:, 0, 2].tolist())
+        return evaluate(candidates)
+
+    module.candidate_values = record
+    quick_trainer(tmp_path).fit(module)
+    assert len(evaluated) == 40
+    assert len(set(evaluated)) == 40
+    assert module.tokenizer.convert_tokens_to_ids("cat") not in evaluated  # the no-op swap
+
+
+@pytest.mark.slow
 def test_coordinate_search_walks_past_its_top_k_to_the_exhaustive_optimum(tmp_path):
     """The optimum is outside the top 256 of the ranking where the search first stalls: only by
     not repeating tried swaps and widening the window does it get there (1,500 passes)."""
