@@ -8,6 +8,7 @@ checkpoint state and per-job results. Dream, Reconstruct and DreamMLM are small 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, NamedTuple
 
@@ -93,6 +94,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         candidates: int = 64,
         fluency_weight: float | None = None,
         fluency_model: str = "minilm-l6-mlm",
+        fluency_weights: list[float] | None = None,
     ):
         """
         Args:
@@ -116,11 +118,14 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             image_every: log the softmax-weights image and snapped text every k steps.
             method: how the input moves (``methods``): ``anneal`` (softmax annealing), ``gcg``
                 (coordinate gradient search over single-token swaps) or ``pez`` (projected
-                embeddings); ``optimizer`` and ``lr`` are the gradient optimiser of anneal and pez.
+                embeddings) or ``epo`` (a population across fluency weights, gradient-ranked
+                single-token mutations, a Pareto front of activation vs fluency);
+                ``optimizer`` and ``lr`` are the gradient optimiser of anneal and pez.
             max_passes: stop once each job has spent this many encoder passes (one sequence
                 forward = 1, its backward = 1 more); None: run ``num_iterations`` steps.
             search_top_k: gcg: tokens ranked by the gradient per changeable position (GCG's 256).
-            candidates: gcg: single-token swaps evaluated exactly per step and job (GCG: 512 on a
+            candidates: gcg, epo: single-token swaps evaluated exactly per step and job (epo: split
+                evenly across its population, at least one per member) (GCG: 512 on a
                 GPU; 64 on CPU: a batch of 64 costs ~1/40 of 64 single forwards, and at 2,000
                 passes 256/64 got as high as or higher than 64/32 on the two targets measured).
             fluency_weight: λ of the fluency term (``models.fluency``: PLL per token under
@@ -128,6 +133,9 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
                 by activation + λ x fluency, its MLM passes counted in the budget. None: no
                 fluency; 0: fluency of the start, final and best sentences reported only.
             fluency_model: the masked LM of the fluency term.
+            fluency_weights: epo: one population member per λ, each kept on activation + λ x
+                fluency; None: 0, 0.25, 1, 4 (0 and log-uniform; ``methods.epo``). epo's fluency
+                comes from these, so ``fluency_weight`` (gcg's one λ) must be None or 0.
         """
         super().__init__()
         self.save_hyperparameters()  # collects the subclass's arguments too (Lightning walks the __init__ frames)
@@ -143,6 +151,12 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         check_positive("candidates", candidates)
         if max_passes is not None:
             check_positive("max_passes", max_passes)
+        if fluency_weights is not None and not (fluency_weights and all(0 <= w < math.inf for w in fluency_weights)):
+            raise ConfigError(f"fluency_weights={fluency_weights} must be a non-empty list of finite λ >= 0")
+        if method == "epo" and fluency_weight:
+            raise ConfigError(
+                f"fluency_weight={fluency_weight} is gcg's one λ: epo's population takes its λ from fluency_weights"
+            )
         self.method = build_method(method)
         self.fluency: Fluency | None = None
         self.schedule = TemperatureSchedule(start_temp, end_temp, num_iterations, warmup, anneal)
@@ -364,7 +378,9 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         self.log("T", temperature, prog_bar=True, logger=False)  # TensorBoard's temperature comes from StepLogger
         for name, value in self.live_numbers(ids, snapped).items():
             self.log(name, value, prog_bar=True)  # this rank's jobs: no collective per step (idle ranks log nothing)
-        return loss.sum() if loss.requires_grad else None
+        if not loss.requires_grad:  # a method without gradient steps (gcg, epo): Lightning refuses a None
+            return loss.sum().detach().requires_grad_()  # on several processes; this backward does nothing
+        return loss.sum()
 
     #: what the objective is called in TensorBoard tags and the summary (Reconstruct: distance)
     value_name: ClassVar[str] = "activation"
@@ -456,7 +472,12 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             best_tokens=self.tokens(t.best_ids, row),
             best_activation=float(t.best_value[row]),
             snapshots=snapshots,
-            extra={"method": self.hparams.method, "passes": self.passes, **self.fluency_fields(row, final)},
+            extra={
+                "method": self.hparams.method,
+                "passes": self.passes,
+                **self.fluency_fields(row, final),
+                **self.method.result_fields(self, row),
+            },
         )
 
     def summary_table(self, payload: dict[str, Any]) -> Summary:
@@ -486,10 +507,11 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         """Fluency and its two parts of the job's start, final and best sentences (if asked for)."""
         if self.fluency is None:
             return {}
-        fields = {}
+        fields, spent = {}, self.fluency.passes
         for stage, ids in (("start", self.tracker.start_ids), ("final", final), ("best", self.tracker.best_ids)):
             score = self.fluency(ids[row : row + 1].to(self.device), self.attention_mask[row : row + 1])
             fields.update({f"{stage}_{name}": float(getattr(score, name)[0]) for name in ("fluency", "pll", "unigram")})
+        self.fluency.passes = spent  # reporting is not search: the next job's passes must not include it
         return fields
 
     def job_results(self) -> dict[int, dict[str, Any]]:

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from lightning_dream.experiments.soft_input.methods.base import MethodStep, SearchMethod, banned_ids
+from lightning_dream.experiments.soft_input.methods.base import (
+    MethodStep,
+    SearchMethod,
+    swap_candidates,
+    token_gradient,
+)
 
 if TYPE_CHECKING:
     from lightning_dream.experiments.soft_input.base import SoftInputExperiment
@@ -29,12 +34,8 @@ class CoordinateSearch(SearchMethod):
 
     def step(self, exp: SoftInputExperiment, step: int) -> MethodStep:
         ids = exp.soft.snapped_ids()
-        table = exp.readout.word_embeddings
-        embeds = table[ids].detach().requires_grad_(True)
-        value = exp.objective(exp.states(inputs_embeds=embeds), exp.attention_mask)
-        (grad,) = torch.autograd.grad(value.sum(), embeds)
-        value = value.detach()
-        candidates = self.candidates(exp, ids, grad[exp.soft.change_mask] @ table.detach().t(), step)
+        value, gains = token_gradient(exp, ids)
+        candidates = self.candidates(exp, ids, gains, step)
         values = exp.candidate_values(candidates)
         scores, current = values, value
         weight = exp.hparams.fluency_weight
@@ -56,19 +57,4 @@ class CoordinateSearch(SearchMethod):
         """(candidates, jobs, L): each a copy of ``ids`` with one changeable position swapped for
         one of its top-k tokens by the first-order gain ``scores`` (changeable rows, vocab); the
         (position, token) pairs of a job are drawn without repeats from its own random stream."""
-        k, count = exp.hparams.search_top_k, exp.hparams.candidates
-        scores[:, banned_ids(exp).to(scores.device)] = float("-inf")
-        top = scores.topk(k, dim=-1).indices.cpu()  # (changeable rows, k)
-        out = ids.cpu().repeat(count, 1, 1)
-        row_job = exp.soft.row_job.cpu()
-        for job_row in range(len(ids)):
-            rows = (row_job == job_row).nonzero()[:, 0]
-            positions = exp.soft.change_mask[job_row].nonzero()[:, 0].cpu()
-            generator = exp.job_generator(job_row, step)
-            # distinct (position, token) pairs while there are enough of them
-            pairs = torch.randperm(len(rows) * k, generator=generator)[:count]
-            if len(pairs) < count:
-                pairs = torch.cat([pairs, torch.randint(len(rows) * k, (count - len(pairs),), generator=generator)])
-            which, rank = pairs // k, pairs % k
-            out[torch.arange(count), job_row, positions[which]] = top[rows[which], rank]
-        return out.to(ids.device)
+        return swap_candidates(exp, ids, scores, exp.hparams.candidates, step)
