@@ -136,3 +136,21 @@ def test_pareto_front_keeps_the_non_dominated_points_once():
 def test_bad_epo_options_are_one_line(tmp_path, overrides, message):
     with pytest.raises(ConfigError, match=message):
         epo(tmp_path, **overrides)
+
+
+@pytest.mark.slow
+def test_resume_equals_uninterrupted(tmp_path, counted_run):
+    """The population and the fronts ride in the checkpoint: a run stopped after 2 of its 3
+    generations and resumed ends with the uninterrupted run's fronts."""
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    from tests.helpers import quick_trainer
+
+    _, _, uninterrupted = counted_run
+    checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=2, save_top_k=-1)
+    quick_trainer(tmp_path / "a", max_steps=2, enable_checkpointing=True, callbacks=[checkpoints]).fit(epo(tmp_path))
+    checkpoint = next((tmp_path / "ckpt").glob("*.ckpt"))
+    quick_trainer(tmp_path / "b").fit(epo(tmp_path), ckpt_path=str(checkpoint))
+    for one, two in zip(uninterrupted, read_results(tmp_path / "b")["jobs"]):
+        assert [p["tokens"] for p in one["front"]] == [p["tokens"] for p in two["front"]]
+        assert one["final_tokens"] == two["final_tokens"]
