@@ -117,17 +117,18 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             log_every: log scalars to TensorBoard every k steps.
             image_every: log the softmax-weights image and snapped text every k steps.
             method: how the input moves (``methods``): ``anneal`` (softmax annealing), ``gcg``
-                (coordinate gradient search over single-token swaps) or ``pez`` (projected
+                (coordinate gradient search over single-token swaps), ``pez`` (projected
                 embeddings) or ``epo`` (a population across fluency weights, gradient-ranked
                 single-token mutations, a Pareto front of activation vs fluency);
                 ``optimizer`` and ``lr`` are the gradient optimiser of anneal and pez.
             max_passes: stop once each job has spent this many encoder passes (one sequence
                 forward = 1, its backward = 1 more); None: run ``num_iterations`` steps.
             search_top_k: gcg: tokens ranked by the gradient per changeable position (GCG's 256).
-            candidates: gcg, epo: single-token swaps evaluated exactly per step and job (epo: split
-                evenly across its population, at least one per member) (GCG: 512 on a
+            candidates: gcg: single-token swaps evaluated exactly per step and job (GCG: 512 on a
                 GPU; 64 on CPU: a batch of 64 costs ~1/40 of 64 single forwards, and at 2,000
                 passes 256/64 got as high as or higher than 64/32 on the two targets measured).
+                epo: the same, split evenly across its population (at least one per member), each
+                member's from its own top ``search_top_k``.
             fluency_weight: λ of the fluency term (``models.fluency``: PLL per token under
                 ``fluency_model`` minus the unigram log-probability per token); gcg ranks swaps
                 by activation + λ x fluency, its MLM passes counted in the budget. None: no
