@@ -23,6 +23,7 @@ FIT = {
     "dream",
     "depth_probe",
     "depth_probe_stsb",
+    "dream_epo",
     "dream_gcg",
     "dream_mlm",
     "dream_quick",

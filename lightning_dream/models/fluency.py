@@ -16,7 +16,7 @@ from torch import Tensor
 
 from lightning_dream.data.corpus import load_sentences
 from lightning_dream.models.loading import load_masked_lm, load_tokenizer
-from lightning_dream.models.mlm_scoring import pseudo_log_likelihood
+from lightning_dream.models.mlm_scoring import logits_at, pseudo_log_likelihood
 
 #: the unigram model counts the first sentences of this corpus (20,000 of the ~81,000 news sentences:
 #: tokenising all takes over a minute on a loaded CPU, and 20,000 already give ~500,000 tokens)
@@ -52,6 +52,11 @@ class Fluency:
         self.unigram = unigram_log_probs(model)
         self.passes = 0
 
+    def follow(self, device: torch.device) -> None:
+        """Move to ``device`` (the experiment moved to its device after setup)."""
+        if self.unigram.device != device:
+            self.to(device)
+
     def to(self, device: torch.device) -> Fluency:
         self.model.to(device)
         self.unigram = self.unigram.to(device)
@@ -59,8 +64,7 @@ class Fluency:
 
     @torch.no_grad()
     def __call__(self, input_ids: Tensor, attention_mask: Tensor) -> FluencyScore:
-        if self.unigram.device != input_ids.device:  # the experiment moved to its device after setup
-            self.to(input_ids.device)
+        self.follow(input_ids.device)
         words = (attention_mask.sum(-1) - 2).clamp_min(1).float()
         self.passes += int(words.sum())
         pll = pseudo_log_likelihood(self.model, input_ids, attention_mask, self.mask_id).to(words.device) / words
@@ -69,3 +73,22 @@ class Fluency:
         inside[torch.arange(len(inside)), attention_mask.sum(-1) - 1] = False  # [CLS] and [SEP] are not scored
         unigram = (self.unigram[input_ids] * inside).sum(-1) / words
         return FluencyScore(pll - unigram, pll, unigram)
+
+    @torch.no_grad()
+    def swap_gains(self, input_ids: Tensor, attention_mask: Tensor, where: Tensor, chunk: int = 64) -> Tensor:
+        """(positions, vocab): at each True position of ``where`` (row-major), what writing token v
+        there does to the sequence's fluency through that position's own terms: log p(v | the rest,
+        the position masked) minus log u(v), per token. The other positions' PLL terms (which also
+        see v) are left out: a first-order ranking, one masked copy (one pass) per position."""
+        self.follow(input_ids.device)
+        rows, positions = where.nonzero(as_tuple=True)
+        words = (attention_mask.sum(-1) - 2).clamp_min(1).float()
+        self.passes += len(rows)
+        gains = []
+        for start in range(0, len(rows), chunk):
+            r, p = rows[start : start + chunk], positions[start : start + chunk]
+            copies = input_ids[r].clone()
+            copies[torch.arange(len(r)), p] = self.mask_id
+            logits = logits_at(self.model, copies, attention_mask[r], torch.arange(len(r)), p)
+            gains.append((logits.log_softmax(-1) - self.unigram) / words[r, None])
+        return torch.cat(gains)

@@ -8,6 +8,7 @@ checkpoint state and per-job results. Dream, Reconstruct and DreamMLM are small 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, NamedTuple
 
@@ -93,6 +94,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         candidates: int = 64,
         fluency_weight: float | None = None,
         fluency_model: str = "minilm-l6-mlm",
+        fluency_weights: list[float] | None = None,
     ):
         """
         Args:
@@ -115,19 +117,26 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             log_every: log scalars to TensorBoard every k steps.
             image_every: log the softmax-weights image and snapped text every k steps.
             method: how the input moves (``methods``): ``anneal`` (softmax annealing), ``gcg``
-                (coordinate gradient search over single-token swaps) or ``pez`` (projected
-                embeddings); ``optimizer`` and ``lr`` are the gradient optimiser of anneal and pez.
+                (coordinate gradient search over single-token swaps), ``pez`` (projected
+                embeddings) or ``epo`` (a population across fluency weights, gradient-ranked
+                single-token mutations, a Pareto front of activation vs fluency);
+                ``optimizer`` and ``lr`` are the gradient optimiser of anneal and pez.
             max_passes: stop once each job has spent this many encoder passes (one sequence
                 forward = 1, its backward = 1 more); None: run ``num_iterations`` steps.
             search_top_k: gcg: tokens ranked by the gradient per changeable position (GCG's 256).
             candidates: gcg: single-token swaps evaluated exactly per step and job (GCG: 512 on a
                 GPU; 64 on CPU: a batch of 64 costs ~1/40 of 64 single forwards, and at 2,000
                 passes 256/64 got as high as or higher than 64/32 on the two targets measured).
+                epo: the same, split evenly across its population (at least one per member), each
+                member's from its own top ``search_top_k``.
             fluency_weight: λ of the fluency term (``models.fluency``: PLL per token under
                 ``fluency_model`` minus the unigram log-probability per token); gcg ranks swaps
                 by activation + λ x fluency, its MLM passes counted in the budget. None: no
                 fluency; 0: fluency of the start, final and last sentences reported only.
             fluency_model: the masked LM of the fluency term.
+            fluency_weights: epo: one population member per λ, each kept on activation + λ x
+                fluency; None: 0, 0.25, 1, 4 (0 and log-uniform; ``methods.epo``). epo's fluency
+                comes from these, so ``fluency_weight`` (gcg's one λ) must be None or 0.
         """
         super().__init__()
         self.save_hyperparameters()  # collects the subclass's arguments too (Lightning walks the __init__ frames)
@@ -143,6 +152,12 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         check_positive("candidates", candidates)
         if max_passes is not None:
             check_positive("max_passes", max_passes)
+        if fluency_weights is not None and not (fluency_weights and all(0 <= w < math.inf for w in fluency_weights)):
+            raise ConfigError(f"fluency_weights={fluency_weights} must be a non-empty list of finite λ >= 0")
+        if method == "epo" and fluency_weight:
+            raise ConfigError(
+                f"fluency_weight={fluency_weight} is gcg's one λ: epo's population takes its λ from fluency_weights"
+            )
         self.method = build_method(method)
         self.fluency: Fluency | None = None
         self.schedule = TemperatureSchedule(start_temp, end_temp, num_iterations, warmup, anneal)
@@ -348,7 +363,9 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         self.log("T", temperature, prog_bar=True, logger=False)  # TensorBoard's temperature comes from StepLogger
         for name, value in self.live_numbers(ids, snapped).items():
             self.log(name, value, prog_bar=True)  # this rank's jobs: no collective per step (idle ranks log nothing)
-        return loss.sum() if loss.requires_grad else None
+        if not loss.requires_grad:  # a method without gradient steps (gcg, epo): Lightning refuses a None
+            return loss.sum().detach().requires_grad_()  # on several processes; this backward does nothing
+        return loss.sum()
 
     def search_step(self, step: int) -> tuple[Tensor, Tensor, Tensor, float]:
         """One step of the method for every local job: move, evaluate, snapshot, keep the best.
@@ -465,7 +482,12 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             last_tokens=self.tokens(last, row),
             last_activation=float(last_value[row]),
             snapshots=snapshots,
-            extra={"method": self.hparams.method, "passes": self.passes, **self.fluency_fields(row, last)},
+            extra={
+                "method": self.hparams.method,
+                "passes": self.passes,
+                **self.fluency_fields(row, last),
+                **self.method.result_fields(self, row),
+            },
         )
 
     def summary_table(self, payload: dict[str, Any]) -> Summary:

@@ -12,11 +12,17 @@ from typing import Literal
 
 from lightning_dream.experiments.soft_input.methods.anneal import Anneal
 from lightning_dream.experiments.soft_input.methods.base import MethodStep, SearchMethod
+from lightning_dream.experiments.soft_input.methods.epo import FluentPopulation
 from lightning_dream.experiments.soft_input.methods.gcg import CoordinateSearch
 from lightning_dream.experiments.soft_input.methods.pez import ProjectedEmbeddings
 
-MethodName = Literal["anneal", "gcg", "pez"]
-METHODS: dict[str, type[SearchMethod]] = {"anneal": Anneal, "gcg": CoordinateSearch, "pez": ProjectedEmbeddings}
+MethodName = Literal["anneal", "gcg", "pez", "epo"]
+METHODS: dict[str, type[SearchMethod]] = {
+    "anneal": Anneal,
+    "gcg": CoordinateSearch,
+    "pez": ProjectedEmbeddings,
+    "epo": FluentPopulation,
+}
 
 __all__ = ["METHODS", "MethodName", "MethodStep", "SearchMethod", "build_method"]
 

@@ -26,7 +26,12 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from lightning_dream.experiments.soft_input.methods.base import MethodStep, SearchMethod, banned_ids
+from lightning_dream.experiments.soft_input.methods.base import (
+    MethodStep,
+    SearchMethod,
+    banned_ids,
+    token_gradient,
+)
 
 if TYPE_CHECKING:
     from lightning_dream.experiments.soft_input.base import SoftInputExperiment
@@ -70,11 +75,7 @@ class CoordinateSearch(SearchMethod):
         """Value, score and gradient ranking of new current tokens (a forward and a backward);
         a job whose tokens changed narrows its window again and forgets its tried swaps, except at
         the one position that changed: a swap there gives a sequence already evaluated."""
-        table = exp.readout.word_embeddings
-        embeds = table[ids].detach().requires_grad_(True)
-        value = exp.objective(exp.states(inputs_embeds=embeds), exp.attention_mask)
-        (grad,) = torch.autograd.grad(value.sum(), embeds)
-        gain = grad[exp.soft.change_mask] @ table.detach().t()  # first-order gain of each swap
+        value, gain = token_gradient(exp, ids)  # first-order gain of each swap
         gain[:, self.banned] = float("-inf")
         self.order = gain.argsort(dim=-1, descending=True)
         moved = torch.ones_like(ids, dtype=torch.bool) if self.current is None else ids != self.current
@@ -85,7 +86,7 @@ class CoordinateSearch(SearchMethod):
         changed = changed.cpu()
         self.tried[torch.arange(len(self.tried), device=ids.device), ids[exp.soft.change_mask]] = True  # no-op swaps
         self.window[changed] = exp.hparams.search_top_k
-        self.value = value.detach()
+        self.value = value
         self.score = self.value
         if exp.hparams.fluency_weight:
             self.score = self.value + exp.hparams.fluency_weight * exp.fluency_of(ids).fluency
