@@ -114,7 +114,7 @@ def test_two_processes_write_the_same_results_as_one(tmp_path, one_process):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--model.methods", "[anneal, nope]"], "methods ['nope'] not known: use some of anneal, gcg, pez"),
+        (["--model.methods", "[anneal, nope]"], "methods ['nope'] not known: use some of anneal, gcg, pez, epo"),
         (["--model.max_passes", "20"], "max_passes=20 is less than one step: anneal 3, gcg 66, pez 2 passes per job"),
     ],
     ids=["unknown method", "budget below one step"],
