@@ -1,4 +1,4 @@
-"""Memory a training batch freed, handed back to the system after every batch (glibc's ``malloc_trim``).
+"""Memory a batch freed, handed back to the system after every batch (glibc's ``malloc_trim``).
 
 A depth study's batches are padded to their longest sentence, so each batch allocates encoder
 buffers of another size. glibc's malloc keeps what a batch frees inside its heaps for reuse, and
@@ -44,7 +44,11 @@ def release_freed_memory() -> bool:
 
 
 class FreedMemoryRelease(Callback):
-    """``release_freed_memory`` after every training batch: resident memory stays at what is live."""
+    """``release_freed_memory`` after every training and validation batch (GLUE's dev sets run to
+    40,000 examples): resident memory stays at what is live."""
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
+        release_freed_memory()
+
+    def on_validation_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
         release_freed_memory()

@@ -1,5 +1,5 @@
-"""Freed heap memory goes back to the system: a fragmented heap shrinks, and a depth study's
-training loop asks for it after every batch."""
+"""Freed heap memory goes back to the system: a fragmented heap shrinks, and a depth study asks
+for it after every batch."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def test_freed_pieces_inside_the_heap_return_to_the_system():
     assert len(blocks) == 768  # the live half stays
 
 
-def test_depth_probe_releases_freed_memory_after_every_training_batch(tmp_path):
-    data = SentenceTaskData(max_train=24, max_validation=8)  # 3 batches of 8
+def test_depth_probe_releases_freed_memory_after_every_batch(tmp_path):
+    data = SentenceTaskData(max_train=24, max_validation=8)  # 3 training batches of 8, 1 validation batch
     with mock.patch.object(memory, "release_freed_memory") as release:
         quick_trainer(tmp_path, num_sanity_val_steps=0).fit(DepthProbe(depths=[1, 2]), datamodule=data)
-    assert release.call_count == 3
+    assert release.call_count == 3 + 1
