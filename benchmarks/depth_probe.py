@@ -9,7 +9,8 @@ depths of ``configs/depth_probe.yaml``; only the training and validation loops a
   760 / 100 = 7.6 (the 26 depths cost 760 layer applications per example one by one, 100 in one pass).
 - ``rss_growth_ratio``: (peak resident memory - resident memory after loading) with ``--large``
   examples (the corpus repeated) over the same with ``--train``; each in a fresh process. An
-  in-memory cache of every example x depth grows ~10x; the disk cache keeps it flat.
+  in-memory cache of every example x depth grows ~10x; the disk cache, and the heap's freed pages
+  returned after every batch (``callbacks/memory.py``), keep it flat.
 
 Run: ``HF_HUB_OFFLINE=1 python benchmarks/depth_probe.py`` (defaults 2,000 / 20,000 examples;
 ``--only speed`` or ``--only rss`` for one of the two).

@@ -17,6 +17,7 @@ from torch import Tensor
 from transformers import PretrainedConfig
 
 from lightning_dream.callbacks.depth_curve import DepthCurveLogger
+from lightning_dream.callbacks.memory import FreedMemoryRelease
 from lightning_dream.callbacks.results import ResultWriter
 from lightning_dream.errors import ConfigError
 from lightning_dream.models.depth import check_depth
@@ -102,4 +103,4 @@ class DepthStudy(ResultSource, pl.LightningModule):
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks.progress import progress_bar
 
-        return [ResultWriter(), DepthCurveLogger(), *progress_bar(self._trainer)]
+        return [ResultWriter(), DepthCurveLogger(), FreedMemoryRelease(), *progress_bar(self._trainer)]
