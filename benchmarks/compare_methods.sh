@@ -3,7 +3,7 @@
 # from its own top sentence and position over the first 1,000 news sentences; corpus search writes the
 # targets file), then run every method on them at one budget of passes, sharded over 2 processes.
 #   sh benchmarks/compare_methods.sh [MAX_PASSES] [TARGETS_FILE]
-# MAX_PASSES defaults to the config's 9,000 (3,000 annealing steps); README's table used 1,500.
+# MAX_PASSES defaults to the config's 9,000 (3,000 annealing steps); a reduced budget (say 1,500) for a first table.
 # Quality numbers do not depend on the machine's load; the wall times do.
 set -e
 passes=${1:-9000}
