@@ -29,6 +29,7 @@ from lightning_dream.experiments.soft_input.dream import Dream, job_from_line
 from lightning_dream.experiments.soft_input.jobs import Job
 from lightning_dream.experiments.soft_input.methods import METHODS
 from lightning_dream.experiments.soft_input.methods.base import banned_ids
+from lightning_dream.experiments.soft_input.methods.epo import DEFAULT_WEIGHTS as EPO_WEIGHTS
 from lightning_dream.experiments.soft_input.targets import TargetLine, read_targets
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import substituted_at_position
@@ -62,9 +63,12 @@ TABLE_COLUMNS = {
 
 
 def step_cost(method: str, settings: dict[str, Any]) -> int:
-    """Encoder passes per job of one step of ``method`` without a fluency term (``methods``)."""
+    """Encoder passes per job of one step of ``method`` without a fluency term (``methods``); epo's
+    MLM passes (one per scored word) come on top, so its figure is a lower bound."""
     if method == "gcg":
         return 2 + settings.get("candidates", 64)
+    if method == "epo":  # a gradient per member at the start, then the mutations
+        return 2 * len(settings.get("fluency_weights") or EPO_WEIGHTS) + settings.get("candidates", 64)
     return ANNEAL_PASSES_PER_STEP if method == "anneal" else 2
 
 

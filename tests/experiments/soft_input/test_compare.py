@@ -25,8 +25,11 @@ def targets_file(folder, lines=TARGETS):
     return str(path)
 
 
+METHODS = ["anneal", "gcg", "pez"]  # epo has its own test below (its MLM passes make a step costly)
+
+
 def compare(folder, **overrides) -> CompareMethods:
-    settings = dict(max_passes=BUDGET, method_settings={"gcg": GCG}, snapshots=5, fluency_weight=None)
+    settings = dict(methods=METHODS, max_passes=BUDGET, method_settings={"gcg": GCG}, snapshots=5, fluency_weight=None)
     settings.update(overrides)
     return CompareMethods(targets=targets_file(folder), **settings)
 
@@ -40,7 +43,7 @@ def one_process(tmp_path_factory):
 
 def test_every_method_runs_every_target_and_span_at_the_same_budget(one_process):
     jobs = one_process["jobs"]
-    methods = ["anneal", "gcg", "pez"]
+    methods = METHODS
     expected = [(t, span, m) for t in range(2) for span in ("word", "sentence") for m in methods]
     assert [(j["target"], j["span"], j["method"]) for j in jobs] == expected
     for job in jobs:  # each stops within one of its steps of the budget
@@ -115,7 +118,10 @@ def test_two_processes_write_the_same_results_as_one(tmp_path, one_process):
     "args, message",
     [
         (["--model.methods", "[anneal, nope]"], "methods ['nope'] not known: use some of anneal, gcg, pez, epo"),
-        (["--model.max_passes", "20"], "max_passes=20 is less than one step: anneal 3, gcg 66, pez 2 passes per job"),
+        (
+            ["--model.max_passes", "20"],
+            "max_passes=20 is less than one step: anneal 3, gcg 66, pez 2, epo 72 passes per job",
+        ),
     ],
     ids=["unknown method", "budget below one step"],
 )
@@ -129,6 +135,18 @@ def test_an_empty_targets_file_is_one_line(tmp_path):
     done = run_cli("fit", "--model", "CompareMethods", "--model.targets", str(tmp_path / "empty.jsonl"))
     assert done.code == 2 and done.err.strip().startswith("error: targets file") and "holds no jobs" in done.err
     assert len(done.err.strip().splitlines()) == 1
+
+
+def test_epo_joins_the_comparison_with_its_front(tmp_path):
+    root = tmp_path / "epo"
+    module = compare(
+        tmp_path, methods=["epo"], spans=["sentence"], max_passes=60, method_settings={"epo": {"candidates": 8}}
+    )
+    quick_trainer(root).fit(module)
+    jobs = read_results(root, COMPARE_METHODS_FORMAT)["jobs"]
+    assert [(j["method"], j["span"]) for j in jobs] == [("epo", "sentence")] * 2
+    for job in jobs:
+        assert job["passes"] >= 60 and job["front"][0]["activation"] == pytest.approx(job["final_activation"], abs=1e-6)
 
 
 def test_report_shows_the_table_and_activation_vs_passes_per_method(one_process):
