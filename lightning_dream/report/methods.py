@@ -13,7 +13,7 @@ from typing import Any
 
 from lightning_dream.errors import ConfigError
 from lightning_dream.report.blocks import LinePlot, Note, Section, Series
-from lightning_dream.results import read_results
+from lightning_dream.results import COMPARE_METHODS_FORMAT, RESULTS_FILE, read_results
 
 #: a run beats its start when its final is at least this much above it (keeping the start is not beating it)
 BEAT = 1.05
@@ -63,21 +63,30 @@ def activation_vs_passes(runs: dict[str, list[dict[str, Any]]], title: str) -> L
 
 
 def method_table(runs: list[str], figure: str | None = None, title: str = "search methods") -> list[dict[str, Any]]:
-    """Print one row per method from its run folder (``NAME=RUN_DIR``); optionally save the
-    activation-vs-passes figure (``.png``)."""
-    jobs = {}
-    for entry in runs:
-        name, sep, folder = entry.partition("=")
-        if not sep:
-            raise ConfigError(f"run {entry!r}: give NAME=RUN_DIR (e.g. gcg=runs/dream_gcg)")
-        jobs[name] = read_results(Path(folder))["jobs"]
-    rows = [method_row(name, found) for name, found in jobs.items()]
+    """Print one row per method, from one run folder per method (``NAME=RUN_DIR``) or from one
+    ``CompareMethods`` run (its folder alone); optionally save the activation-vs-passes figure
+    (``.png``; for a comparison also EPO's front, side by side)."""
+    if len(runs) == 1 and "=" not in runs[0] and (Path(runs[0]) / RESULTS_FILE).is_file():
+        result = read_results(Path(runs[0]), COMPARE_METHODS_FORMAT)
+        rows = comparison_table(result["jobs"])
+        plots = [block for section in comparison(result) for block in section.blocks if isinstance(block, LinePlot)]
+    else:
+        jobs = {}
+        for entry in runs:
+            name, sep, folder = entry.partition("=")
+            if not sep:
+                raise ConfigError(
+                    f"run {entry!r}: give NAME=RUN_DIR per method (e.g. gcg=runs/dream_gcg), or one CompareMethods run folder"
+                )
+            jobs[name] = read_results(Path(folder))["jobs"]
+        rows = [method_row(name, found) for name, found in jobs.items()]
+        plots = [activation_vs_passes(jobs, title)]
     for row in rows:
         print(" | ".join(f"{k}: {v}" for k, v in row.items()))
     if figure is not None:
-        from lightning_dream.report.mpl import figure as draw
+        from lightning_dream.report.mpl import line_plots
 
-        draw(activation_vs_passes(jobs, title)).savefig(figure, dpi=120)
+        line_plots(plots).savefig(figure, dpi=120)
     return rows
 
 
@@ -96,10 +105,20 @@ def share(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 4) if flags else None
 
 
+def fluent_gain_on_front(job: dict[str, Any]) -> bool:
+    """Whether the job's front holds a sentence at least as fluent as its start with an activation
+    at least 5% above the start's (EPO's goal: better dreams that still read as well)."""
+    return any(
+        point["fluency"] >= job["start_fluency"] and gain({**job, "final_activation": point["activation"]}) >= BEAT
+        for point in job["front"]
+    )
+
+
 def comparison_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per method of a ``CompareMethods`` run, from its per-job rows alone: the median
     final/start and the share of runs >= 5% above their start (whole sentence and single word
-    apart), the share of single-word runs reaching the exhaustive best, the median fluency of the
+    apart), the share of single-word runs reaching the exhaustive best, the share of runs whose front (EPO)
+    holds a sentence as fluent as the start and 5% above it, the median fluency of the
     final and the start sentences, the median passes and the summed wall time."""
     rows = []
     for method in dict.fromkeys(job["method"] for job in jobs):
@@ -119,6 +138,7 @@ def comparison_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "share_5pct_above_start_sentence": share([g >= BEAT for g in sentence]),
             "share_5pct_above_start_word": share([g >= BEAT for g in word]),
             "share_word_reaching_exhaustive": share(reached),
+            "share_front_fluent_5pct_above_start": share([fluent_gain_on_front(job) for job in mine if "front" in job]),
             "median_fluency_final": median([job["final_fluency"] for job in mine if "final_fluency" in job]),
             "median_fluency_start": median([job["start_fluency"] for job in mine if "start_fluency" in job]),
             "median_passes": median([job["passes"] for job in mine]),

@@ -63,9 +63,10 @@ def token_rows(block: TokenRows):
     return fig
 
 
-def line_plot(block: LinePlot):
+def line_plot(block: LinePlot, ax=None):
+    """The plot on its own figure, or drawn into ``ax`` (a panel of ``line_plots``)."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    fig, ax = plt.subplots(figsize=(6.4, 3.0)) if ax is None else (ax.figure, ax)
     right = ax.twinx() if any(s.right for s in block.series) else None
     for i, series in enumerate(block.series):
         target = right if series.right else ax
@@ -87,6 +88,14 @@ def line_plot(block: LinePlot):
     ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="best")
     ax.set_title(block.title, fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def line_plots(blocks: list[LinePlot]):
+    """Several plots side by side on one figure (one picture for a README)."""
+    fig, axes = pyplot().subplots(1, len(blocks), figsize=(6.4 * len(blocks), 3.4), squeeze=False)
+    for block, ax in zip(blocks, axes[0]):
+        line_plot(block, ax)
     return fig
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from lightning_dream.errors import ConfigError
 from lightning_dream.report.blocks import LinePlot
-from lightning_dream.report.methods import activation_vs_passes, method_table
-from lightning_dream.results import DREAM_FORMAT
+from lightning_dream.report.methods import activation_vs_passes, fluent_gain_on_front, method_table
+from lightning_dream.results import COMPARE_METHODS_FORMAT, DREAM_FORMAT
 
 
 def run_dir(path, pairs):
@@ -46,5 +46,42 @@ def test_curve_is_the_median_best_so_far_over_jobs(tmp_path):
 
 
 def test_a_run_without_a_name_is_one_line():
-    with pytest.raises(ConfigError, match="NAME=RUN_DIR"):
+    with pytest.raises(ConfigError, match="NAME=RUN_DIR per method .* or one CompareMethods run folder"):
         method_table(["runs/x"])
+
+
+def test_a_front_counts_when_a_point_reads_as_well_as_the_start_and_is_5pct_above_it():
+    job = {"start_activation": 2.0, "start_fluency": -1.0, "front": [{"activation": 2.5, "fluency": -1.5}]}
+    job["front"].append({"activation": 2.05, "fluency": -0.5})  # fluent enough, 2.5% up only
+    assert not fluent_gain_on_front(job)
+    job["front"].append({"activation": 2.1, "fluency": -1.0})
+    assert fluent_gain_on_front(job)
+
+
+def test_one_comparison_run_gives_its_table_and_one_picture(tmp_path, capsys):
+    def job(method, span, final, front=None):
+        row = {
+            "method": method,
+            "span": span,
+            "start_activation": 1.0,
+            "final_activation": final,
+            "start_fluency": -1.0,
+            "final_fluency": -2.0,
+            "passes": 30.0,
+            "wall_seconds": 1.0,
+            "exhaustive_best": 2.0 if span == "word" else None,
+            "snapshots": [{"passes": 0.0, "snapped_activation": 1.0}, {"passes": 30.0, "snapped_activation": final}],
+        }
+        return row if front is None else {**row, "front": front}
+
+    fluent = [{"activation": 1.5, "fluency": -2.0}, {"activation": 1.1, "fluency": -0.5}]
+    jobs = [job("gcg", "word", 2.0), job("gcg", "sentence", 1.5), job("epo", "sentence", 1.5, fluent)]
+    jobs.append(job("epo", "word", 1.5, fluent[:1]))
+    jobs = [{"job": i, **row} for i, row in enumerate(jobs)]
+    (tmp_path / "results.json").write_text(json.dumps({"format": COMPARE_METHODS_FORMAT, "jobs": jobs}))
+    rows = method_table([str(tmp_path)], figure=str(tmp_path / "compare.png"))
+    assert [r["method"] for r in rows] == ["gcg", "epo"]
+    assert [r["share_word_reaching_exhaustive"] for r in rows] == [1.0, 0.0]
+    assert [r["share_front_fluent_5pct_above_start"] for r in rows] == [None, 0.5]
+    assert (tmp_path / "compare.png").stat().st_size > 0
+    assert "share_front_fluent_5pct_above_start: 0.5" in capsys.readouterr().out

@@ -55,6 +55,7 @@ TABLE_COLUMNS = {
     "share_5pct_above_start_sentence": "sentence >=5% up",
     "share_5pct_above_start_word": "word >=5% up",
     "share_word_reaching_exhaustive": "word = exhaustive",
+    "share_front_fluent_5pct_above_start": "front: fluent & >=5% up",
     "median_fluency_final": "fluency final",
     "median_fluency_start": "fluency start",
     "median_passes": "passes",
