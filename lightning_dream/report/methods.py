@@ -76,7 +76,8 @@ def method_table(runs: list[str], figure: str | None = None, title: str = "searc
             name, sep, folder = entry.partition("=")
             if not sep:
                 raise ConfigError(
-                    f"run {entry!r}: give NAME=RUN_DIR per method (e.g. gcg=runs/dream_gcg), or one CompareMethods run folder"
+                    f"run {entry!r}: give NAME=RUN_DIR per method (e.g. gcg=runs/dream_gcg),"
+                    " or one CompareMethods run folder"
                 )
             jobs[name] = read_results(Path(folder))["jobs"]
         rows = [method_row(name, found) for name, found in jobs.items()]
