@@ -87,6 +87,18 @@ def shard(num_jobs: int, rank: int, world_size: int) -> range:
     return range(start, start + base + (1 if rank < extra else 0))
 
 
+def balanced_shard(costs: list[float], rank: int, world_size: int) -> list[int]:
+    """The items ``rank`` owns when each item, costliest first, goes to the least-loaded rank
+    (longest-processing-time first): items of very different cost end within one item of each other,
+    where contiguous slices leave the ranks with the cheap items waiting. Same answer on every rank."""
+    loads, owner = [0.0] * world_size, {}
+    for item in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        target = min(range(world_size), key=lambda r: (loads[r], r))
+        loads[target] += costs[item]
+        owner[item] = target
+    return [i for i in range(len(costs)) if owner[i] == rank]
+
+
 def gather_to_rank_zero(obj: object) -> list[object]:
     """Every rank's ``obj`` in rank order (a list of one outside distributed runs)."""
     if not (dist.is_available() and dist.is_initialized()):

@@ -65,6 +65,7 @@ def test_one_comparison_run_gives_its_table_and_one_picture(tmp_path, capsys):
             "span": span,
             "start_activation": 1.0,
             "final_activation": final,
+            "last_activation": 0.5,
             "start_fluency": -1.0,
             "final_fluency": -2.0,
             "passes": 30.0,
@@ -83,5 +84,6 @@ def test_one_comparison_run_gives_its_table_and_one_picture(tmp_path, capsys):
     assert [r["method"] for r in rows] == ["gcg", "epo"]
     assert [r["share_word_reaching_exhaustive"] for r in rows] == [1.0, 0.0]
     assert [r["share_front_fluent_5pct_above_start"] for r in rows] == [None, 0.5]
+    assert [r["median_last_over_start_sentence"] for r in rows] == [0.5, 0.5]  # the last step's, beside the best
     assert (tmp_path / "compare.png").stat().st_size > 0
     assert "share_front_fluent_5pct_above_start: 0.5" in capsys.readouterr().out

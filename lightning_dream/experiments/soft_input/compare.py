@@ -1,6 +1,7 @@
 """CompareMethods: every search method on the same targets at the same budget of encoder passes.
 
-Jobs are (target x span x method), in that order, sharded by job sharding like any other jobs; a span
+Jobs are (target x span x method), in that order, sharded by target (every job of a target on one
+rank, so its exhaustive search runs once; targets balanced by cost: ``rank_targets``); a span
 is ``word`` (the target's position alone may change) or ``sentence`` (every word). On each rank one
 child ``Dream`` per method holds that method's local jobs (its own soft tokens, tracker and pass
 count; the frozen encoder is loaded once and shared). Each training step (manual optimisation)
@@ -34,7 +35,7 @@ from lightning_dream.experiments.soft_input.targets import TargetLine, read_targ
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import substituted_at_position
 from lightning_dream.results import COMPARE_METHODS_FORMAT, ResultSource, Summary
-from lightning_dream.strategies import JobShardingStrategy, job_strategy, shard
+from lightning_dream.strategies import JobShardingStrategy, balanced_shard, job_strategy
 
 SPANS = ("word", "sentence")
 #: passes per job of one annealing step: forward and backward of the soft input, forward of the snapped
@@ -52,6 +53,8 @@ TABLE_COLUMNS = {
     "runs": "runs",
     "median_final_over_start_sentence": "sentence final/start",
     "median_final_over_start_word": "word final/start",
+    "median_last_over_start_sentence": "sentence last/start",
+    "median_last_over_start_word": "word last/start",
     "share_5pct_above_start_sentence": "sentence >=5% up",
     "share_5pct_above_start_word": "word >=5% up",
     "share_word_reaching_exhaustive": "word = exhaustive",
@@ -194,9 +197,8 @@ class CompareMethods(pl.LightningModule, ResultSource):
     def configure_model(self) -> None:
         if len(self.searches) or hasattr(self, "local"):
             return
-        self.local = [
-            self.all_jobs[i] for i in shard(len(self.all_jobs), self.trainer.global_rank, self.trainer.world_size)
-        ]
+        owned = set(self.rank_targets(self.trainer.global_rank, self.trainer.world_size))
+        self.local = [job for job in self.all_jobs if job.info["target"] in owned]
         if not self.local:
             return
         encoder = load_encoder(self.hparams.model)
@@ -208,6 +210,16 @@ class CompareMethods(pl.LightningModule, ResultSource):
                 self.searches[method] = search
                 self.wall[method] = 0.0
         self.exhaustive = self.exhaustive_best(encoder)
+
+    def rank_targets(self, rank: int, world_size: int) -> list[int]:
+        """The targets whose jobs (every span and method) run on ``rank``: a target's exhaustive search
+        runs once, on its rank, and targets at deeper layers or in longer sentences (a pass costs
+        layers x tokens) are spread over the ranks by ``balanced_shard``."""
+        first = {}
+        for job in self.all_jobs:
+            first.setdefault(job.info["target"], job)
+        costs = [first[t].target.layer * len(first[t].input_ids) for t in sorted(first)]
+        return [sorted(first)[i] for i in balanced_shard(costs, rank, world_size)]
 
     @torch.no_grad()
     def exhaustive_best(self, encoder: PreTrainedModel) -> dict[int, tuple[str, float]]:
