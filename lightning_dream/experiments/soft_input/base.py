@@ -342,9 +342,18 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         jobs at a time; an experiment whose targets can be read per row (Dream) batches them all."""
         return torch.stack([self.objective(self.states(input_ids=c), self.attention_mask) for c in candidates])
 
-    def on_train_batch_start(self, batch: Any, batch_idx: int) -> int | None:
+    def budget_spent(self) -> bool:
+        """This rank's jobs spent ``max_passes`` (a rank without jobs has nothing to spend)."""
         budget = self.hparams.max_passes
-        if self.global_step >= self.num_iterations or (budget is not None and self.passes >= budget):
+        return budget is not None and (not self.local_jobs or self.passes >= budget)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> int | None:
+        # the ranks stop together, when every one has spent its budget: a rank that stopped alone
+        # would leave the others waiting in StepLogger's gathers; until then a spent rank idles
+        spent = self.hparams.max_passes is not None and self.trainer.strategy.reduce_boolean_decision(
+            self.budget_spent(), all=True
+        )
+        if self.global_step >= self.num_iterations or spent:
             self.trainer.should_stop = True  # resumed epochs restart their iterator; or the budget is spent
             return -1
         return None
@@ -355,10 +364,10 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         step = self.global_step
-        if self.idle_weight is not None:
+        if self.idle_weight is not None or self.budget_spent():  # no jobs here, or their budget spent
             empty = torch.zeros(0)
             self.last_step = StepRecord(step, self.schedule(step), [], empty.long(), empty, empty)
-            return self.idle_weight.sum() * 0
+            return torch.zeros((), requires_grad=True) if self.idle_weight is None else self.idle_weight.sum() * 0
         loss, ids, snapped, temperature = self.search_step(step)
         self.log("T", temperature, prog_bar=True, logger=False)  # TensorBoard's temperature comes from StepLogger
         for name, value in self.live_numbers(ids, snapped).items():

@@ -82,6 +82,24 @@ def test_two_processes_equal_one(tmp_path, single_run, start_method):
         assert [s["tokens"] for s in one["snapshots"]] == [s["tokens"] for s in two["snapshots"]]
 
 
+def test_a_pass_budget_on_two_processes_stops_them_together(tmp_path):
+    """Annealing pays the snapped forward only on steps whose tokens changed, so the ranks spend
+    the budget at different steps; a rank that stopped alone left the other waiting in StepLogger's
+    gather (before the fix this failed: the processes' collectives no longer matched). Each job ends
+    within one step of the budget."""
+    from datetime import timedelta
+
+    from lightning_dream.strategies import JobShardingStrategy
+    from tests.helpers import quick_trainer
+
+    strategy = JobShardingStrategy(start_method="spawn", timeout=timedelta(minutes=2))
+    settings = dict(num_iterations=1000, max_passes=60, log_every=1)
+    quick_trainer(tmp_path, devices=2, strategy=strategy).fit(dream(**settings))
+    jobs = read_results(tmp_path)["jobs"]
+    assert [j["job"] for j in jobs] == [0, 1, 2, 3]
+    assert all(60 <= j["passes"] <= 60 + 3 for j in jobs)  # one annealing step: at most 3 passes
+
+
 def test_resume_equals_uninterrupted(tmp_path, single_run):
     from tests.helpers import quick_trainer
 
