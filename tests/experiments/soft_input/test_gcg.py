@@ -77,6 +77,46 @@ def test_at_one_position_no_token_is_evaluated_twice_and_the_window_widens_past_
     assert module.tokenizer.convert_tokens_to_ids("cat") not in evaluated  # the no-op swap
 
 
+def test_resume_draws_no_swap_it_already_evaluated(tmp_path):
+    """The tried swaps and windows ride in the checkpoint: stopped after 3 of 6 steps and resumed,
+    the run evaluates the uninterrupted run's swaps and ends on its tokens; only the ranking is taken
+    again at the restored tokens (2 passes more)."""
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    settings = dict(
+        sentences=["the cat sat on the mat ."],
+        layer_id=1,
+        neuron_ids=[100],
+        word_id=2,
+        start_change=2,
+        end_change=3,
+        method="gcg",
+        search_top_k=4,
+        candidates=8,
+        num_iterations=6,
+    )
+
+    def run(root, ckpt_path=None, **trainer):
+        module, evaluated = Dream(**settings), []
+        evaluate = module.candidate_values
+
+        def record(candidates):
+            evaluated.extend(candidates[:, 0, 2:4].tolist())
+            return evaluate(candidates)
+
+        module.candidate_values = record
+        quick_trainer(root, **trainer).fit(module, ckpt_path=ckpt_path)
+        return evaluated, read_results(root)["jobs"][0]
+
+    whole, uninterrupted = run(tmp_path / "whole")
+    checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=3, save_top_k=-1)
+    first, _ = run(tmp_path / "a", max_steps=3, enable_checkpointing=True, callbacks=[checkpoints])
+    second, resumed = run(tmp_path / "b", ckpt_path=str(next((tmp_path / "ckpt").glob("*.ckpt"))))
+    assert first + second == whole
+    assert resumed["final_tokens"] == uninterrupted["final_tokens"]
+    assert resumed["passes"] == uninterrupted["passes"] + 2
+
+
 @pytest.mark.slow
 def test_coordinate_search_walks_past_its_top_k_to_the_exhaustive_optimum(tmp_path):
     """The optimum is outside the top 256 of the ranking where the search first stalls: only by

@@ -21,7 +21,7 @@ minilm-l6, docs/search_methods.md: where a top-256 search stalled, the first bet
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -53,7 +53,7 @@ class CoordinateSearch(SearchMethod):
 
     def step(self, exp: SoftInputExperiment, step: int) -> MethodStep:
         ids = exp.soft.snapped_ids()
-        if self.current is None or not torch.equal(ids, self.current):
+        if self.current is None or self.value is None or not torch.equal(ids, self.current):
             self.rank(exp, ids)
         candidates = self.candidates(exp, ids, step)
         values = exp.candidate_values(candidates)
@@ -118,3 +118,20 @@ class CoordinateSearch(SearchMethod):
             self.tried[rows[which], token] = True
             out[torch.arange(count), job_row, positions[which]] = token
         return out
+
+    # the tried swaps and the windows ride in the checkpoint (the tried pairs as indices: a few
+    # hundred per job, not rows x vocabulary), so a resumed run draws no swap it already evaluated;
+    # the ranking is taken again at the restored tokens (a forward and a backward, 2 passes)
+    def get_extra_state(self) -> dict[str, Any]:
+        if self.current is None:
+            return {}
+        return {"tried": self.tried.nonzero().cpu(), "window": self.window, "current": self.current.cpu()}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        if not state:
+            return
+        self.tried.zero_()
+        tried = state["tried"].to(self.tried.device)
+        self.tried[tried[:, 0], tried[:, 1]] = True
+        self.window = state["window"]
+        self.current, self.value = state["current"].to(self.tried.device), None
