@@ -6,6 +6,8 @@ Shared by fill-mask, Gibbs sampling and cloze probes so that "the model's distri
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -25,9 +27,20 @@ def pad_batch(sequences: list[list[int]], pad_id: int) -> tuple[Tensor, Tensor]:
 def logits_at(
     model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor, rows: Tensor, positions: Tensor
 ) -> Tensor:
-    """(N, V) vocabulary logits at (rows[n], positions[n])."""
-    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
-    return logits[rows, positions].float()
+    """(N, V) vocabulary logits at (rows[n], positions[n]).
+
+    The head (hidden -> vocabulary: at 30k words several times the encoder's own cost per token)
+    runs at those positions only: the encoder's output is cut to them on its way to the head."""
+
+    def keep_positions(module: torch.nn.Module, args: tuple, output: Any) -> Any:
+        return type(output)(**{**output, "last_hidden_state": output.last_hidden_state[rows, positions][:, None]})
+
+    hook = model.base_model.register_forward_hook(keep_positions)
+    try:
+        logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
+    finally:
+        hook.remove()
+    return logits[:, 0].float()
 
 
 def special_ids(tokenizer: PreTrainedTokenizerBase) -> list[int]:

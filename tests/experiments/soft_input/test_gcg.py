@@ -9,15 +9,18 @@ from tests.helpers import quick_predict, quick_trainer
 #: layer 3, neuron 314 at "hate": the first-order ranking at GCG's top-256 local optimum ("lounge",
 #: 1.581) puts the exhaustive optimum ("constitutes", 1.683) at rank 267, just outside the top-k
 TARGET = dict(sentence="i hate kickshaws .", layer_id=3, neuron_id=314, position=2)
+#: layer 2, neuron 100 at "sat": annealing's 3,000 steps (with the real start, final = best seen)
+#: end at 1.045 ("estate"); the exhaustive optimum is 1.283 ("s"). On TARGET they reach its optimum.
+MISSED_BY_ANNEALING = dict(sentence="the cat sat on the mat .", layer_id=2, neuron_id=100, position=3)
 
 
-def exhaustive_best(root) -> dict:
+def exhaustive_best(root, target: dict = TARGET) -> dict:
     """The project's token search over the whole vocabulary at the target's position (batched)."""
     search = TokenSearch(
-        sentence=TARGET["sentence"],
-        change_word=TARGET["position"],
-        layer_id=TARGET["layer_id"],
-        neuron_ids=[TARGET["neuron_id"]],
+        sentence=target["sentence"],
+        change_word=target["position"],
+        layer_id=target["layer_id"],
+        neuron_ids=[target["neuron_id"]],
         top_k=1,
         batch_size=4096,
     )
@@ -26,12 +29,12 @@ def exhaustive_best(root) -> dict:
     return job["top"][0]
 
 
-def single_word_dream(root, **settings) -> dict:
-    position = TARGET["position"]
+def single_word_dream(root, target: dict = TARGET, **settings) -> dict:
+    position = target["position"]
     module = Dream(
-        sentences=[TARGET["sentence"]],
-        layer_id=TARGET["layer_id"],
-        neuron_ids=[TARGET["neuron_id"]],
+        sentences=[target["sentence"]],
+        layer_id=target["layer_id"],
+        neuron_ids=[target["neuron_id"]],
         word_id=position,
         start_change=position,
         end_change=position,
@@ -42,9 +45,9 @@ def single_word_dream(root, **settings) -> dict:
     return job
 
 
-def assert_reaches(job: dict, best: dict) -> None:
+def assert_reaches(job: dict, best: dict, target: dict = TARGET) -> None:
     tokens, activation = job["final_tokens"], job["final_activation"]  # the best snapped input seen
-    assert tokens[TARGET["position"]] == best["token"]
+    assert tokens[target["position"]] == best["token"]
     assert activation == pytest.approx(best["activation"], abs=1e-4)
 
 
@@ -131,8 +134,10 @@ def test_coordinate_search_walks_past_its_top_k_to_the_exhaustive_optimum(tmp_pa
 @pytest.mark.slow
 def test_coordinate_search_reaches_the_exhaustive_optimum_annealing_misses_at_the_default_budget(tmp_path):
     """The default budget is what annealing's default 3,000 steps spend, measured here."""
-    best = exhaustive_best(tmp_path / "search")
-    anneal = single_word_dream(tmp_path / "anneal", method="anneal")
+    target = MISSED_BY_ANNEALING
+    best = exhaustive_best(tmp_path / "search", target)
+    anneal = single_word_dream(tmp_path / "anneal", target, method="anneal")
     assert anneal["final_activation"] < best["activation"] - 1e-3
-    job = single_word_dream(tmp_path / "gcg", method="gcg", max_passes=int(anneal["passes"]), num_iterations=100000)
-    assert_reaches(job, best)
+    budget = int(anneal["passes"])
+    job = single_word_dream(tmp_path / "gcg", target, method="gcg", max_passes=budget, num_iterations=100000)
+    assert_reaches(job, best, target)
