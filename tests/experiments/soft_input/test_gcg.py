@@ -51,10 +51,9 @@ def assert_reaches(job: dict, best: dict, target: dict = TARGET) -> None:
     assert activation == pytest.approx(best["activation"], abs=1e-4)
 
 
-def test_at_one_position_no_token_is_evaluated_twice_and_the_window_widens_past_the_top_k(tmp_path):
-    """Five steps of 8 swaps with a top-4 window: 40 distinct tokens (36 from beyond the first window), never
-    the current one."""
-    module = Dream(
+def small_gcg(**overrides) -> Dream:
+    """gcg at one or two positions of a short sentence, with a top-4 window and 8 swaps a step."""
+    settings = dict(
         sentences=["the cat sat ."],
         layer_id=1,
         neuron_ids=[100],
@@ -66,14 +65,26 @@ def test_at_one_position_no_token_is_evaluated_twice_and_the_window_widens_past_
         candidates=8,
         num_iterations=5,
     )
-    evaluated = []
-    evaluate = module.candidate_values
+    return Dream(**{**settings, **overrides})
+
+
+def record_swaps(module: Dream, positions) -> list:
+    """Every candidate the module evaluates exactly: its tokens at ``positions`` (job 0), in order."""
+    evaluated, evaluate = [], module.candidate_values
 
     def record(candidates):
-        evaluated.extend(candidates[:, 0, 2].tolist())
+        evaluated.extend(candidates[:, 0, positions].tolist())
         return evaluate(candidates)
 
     module.candidate_values = record
+    return evaluated
+
+
+def test_at_one_position_no_token_is_evaluated_twice_and_the_window_widens_past_the_top_k(tmp_path):
+    """Five steps of 8 swaps with a top-4 window: 40 distinct tokens (36 from beyond the first window), never
+    the current one."""
+    module = small_gcg()
+    evaluated = record_swaps(module, 2)
     quick_trainer(tmp_path).fit(module)
     assert len(evaluated) == 40
     assert len(set(evaluated)) == 40
@@ -86,28 +97,9 @@ def test_resume_draws_no_swap_it_already_evaluated(tmp_path):
     again at the restored tokens (2 passes more)."""
     from pytorch_lightning.callbacks import ModelCheckpoint
 
-    settings = dict(
-        sentences=["the cat sat on the mat ."],
-        layer_id=1,
-        neuron_ids=[100],
-        word_id=2,
-        start_change=2,
-        end_change=3,
-        method="gcg",
-        search_top_k=4,
-        candidates=8,
-        num_iterations=6,
-    )
-
     def run(root, ckpt_path=None, **trainer):
-        module, evaluated = Dream(**settings), []
-        evaluate = module.candidate_values
-
-        def record(candidates):
-            evaluated.extend(candidates[:, 0, 2:4].tolist())
-            return evaluate(candidates)
-
-        module.candidate_values = record
+        module = small_gcg(sentences=["the cat sat on the mat ."], end_change=3, num_iterations=6)
+        evaluated = record_swaps(module, slice(2, 4))
         quick_trainer(root, **trainer).fit(module, ckpt_path=ckpt_path)
         return evaluated, read_results(root)["jobs"][0]
 
