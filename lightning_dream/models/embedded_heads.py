@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save_file, save_model
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
@@ -69,7 +69,10 @@ def materialise(name: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}."))
     try:
-        model.save_pretrained(staging)
+        # not model.save_pretrained: under torch.distributed it writes on rank 0 only, and every
+        # process (every node) builds its own cache folder
+        model.config.save_pretrained(staging)
+        save_model(model, str(staging / "model.safetensors"), metadata={"format": "pt"})
         AutoTokenizer.from_pretrained(encoder).save_pretrained(staging)
         os.replace(staging, target)  # atomic: readers see all or nothing
     except OSError:

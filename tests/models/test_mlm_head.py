@@ -127,3 +127,35 @@ def test_embedded_head_materialises_once_as_an_ordinary_masked_lm(tmp_path, monk
         hidden = model.bert(input_ids=ids, output_hidden_states=True).hidden_states[1]
         expected = head(hidden, model.get_input_embeddings().weight)
         torch.testing.assert_close(loaded(input_ids=ids).logits, expected, atol=1e-4, rtol=1e-4)
+
+
+def _materialise_in_process_group(rank: int, cache: str, init_file: str) -> None:
+    import os
+
+    import torch.distributed as dist
+
+    from lightning_dream.models import embedded_heads
+
+    os.environ["LIGHTNING_DREAM_CACHE"] = cache
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
+    try:
+        dist.barrier()  # both build at once: the race and the rank-1 write
+        folder = embedded_heads.materialise("minilm-l6-mlm")
+        dist.barrier()
+        written = sorted(os.listdir(folder))
+        assert {"config.json", "model.safetensors"} <= set(written), written
+    finally:
+        dist.destroy_process_group()
+
+
+def test_embedded_head_materialises_on_every_rank_of_a_process_group(tmp_path):
+    # a 2-process `fit` once died here: transformers' save_pretrained writes only on rank 0, so
+    # rank 1 renamed a folder holding just the tokenizer into the cache
+    from transformers import AutoModelForMaskedLM
+
+    cache = tmp_path / "cache"
+    torch.multiprocessing.spawn(
+        _materialise_in_process_group, args=(str(cache), str(tmp_path / "init")), nprocs=2, join=True
+    )
+    (folder,) = (cache / "embedded").iterdir()
+    assert AutoModelForMaskedLM.from_pretrained(folder).config.num_hidden_layers > 0
