@@ -41,11 +41,15 @@ def method_row(name: str, jobs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def best_so_far(job: dict[str, Any]) -> tuple[list[float], list[float]]:
-    """(passes, best snapped activation so far / start) over a job's snapshots."""
+    """(passes, best snapped activation so far / start) over a job's snapshots, ending at its final
+    result after all its passes (a method with costly steps, EPO's, may keep one snapshot only)."""
+    points = [(s["passes"], s["snapped_activation"]) for s in job["snapshots"]]
+    if "final_activation" in job and (not points or job["passes"] > points[-1][0]):
+        points.append((job["passes"], job["final_activation"]))
     passes, values, best = [], [], float("-inf")
-    for snapshot in job["snapshots"]:
-        best = max(best, snapshot["snapped_activation"])
-        passes.append(snapshot["passes"])
+    for spent, value in points:
+        best = max(best, value)
+        passes.append(spent)
         values.append(best / job["start_activation"])
     return passes, values
 

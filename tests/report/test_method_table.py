@@ -45,6 +45,13 @@ def test_curve_is_the_median_best_so_far_over_jobs(tmp_path):
     assert isinstance(plot, LinePlot) and plot.series[0].y == [1.0, 3.0, 3.0]
 
 
+def test_curve_ends_at_the_final_result_after_all_passes():
+    job = {"start_activation": 2.0, "final_activation": 3.0, "passes": 400.0}
+    job["snapshots"] = [{"passes": 385.0, "snapped_activation": 2.0}]  # one snapshot: no line without the end
+    plot = activation_vs_passes({"epo": [job]}, "t")
+    assert plot.series[0].x == [385.0, 400.0] and plot.series[0].y == [1.0, 1.5]
+
+
 def test_a_run_without_a_name_is_one_line():
     with pytest.raises(ConfigError, match="NAME=RUN_DIR per method .* or one CompareMethods run folder"):
         method_table(["runs/x"])
