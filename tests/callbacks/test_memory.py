@@ -4,8 +4,6 @@ for it after every batch."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from unittest import mock
 
 import pytest
@@ -31,34 +29,6 @@ def test_freed_pieces_inside_the_heap_return_to_the_system():
     assert memory.release_freed_memory()
     assert before - resident_mb() > 24
     assert len(blocks) == 768  # the live half stays
-
-
-MAPPED_AFTER_A_LARGER_FREE = """
-import ctypes, sys
-from lightning_dream.callbacks import memory
-class MallInfo2(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usm fsm uord ford keep".split()]
-libc = ctypes.CDLL(None)
-libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
-libc.free.argtypes, libc.mallinfo2.restype = [ctypes.c_void_p], MallInfo2
-if sys.argv[1] == "fixed":
-    assert memory.fix_mmap_threshold()
-libc.free(libc.malloc(24 << 20))
-maps = libc.mallinfo2().hblks
-block = libc.malloc(16 << 20)
-print(libc.mallinfo2().hblks - maps)
-"""
-
-
-@pytest.mark.skipif(memory.MALLOC_TRIM is None, reason="glibc's mallopt only")
-@pytest.mark.parametrize("threshold, new_maps", [("glibc's", 0), ("fixed", 1)])
-def test_large_blocks_keep_their_own_maps_after_a_larger_one_was_freed(threshold, new_maps):
-    """glibc raises its mmap threshold to 24 MB on that block's free and serves the next 16 MB from
-    the heap; fixed, the 16 MB block is mapped (mallinfo2 counts one more map). A fresh process each:
-    a heap with free room could serve the block whatever the threshold."""
-    done = subprocess.run([sys.executable, "-c", MAPPED_AFTER_A_LARGER_FREE, threshold], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout) == new_maps
 
 
 def test_depth_probe_releases_freed_memory_after_every_batch(tmp_path):
