@@ -1,4 +1,5 @@
-"""Memory a batch freed, handed back to the system after every batch (glibc's ``malloc_trim``).
+"""Memory a batch freed, handed back to the system after every batch (glibc's ``malloc_trim``), and
+large buffers kept out of the heap (a fixed ``M_MMAP_THRESHOLD``).
 
 A depth study's batches are padded to their longest sentence, so each batch allocates encoder
 buffers of another size. glibc's malloc keeps what a batch frees inside its heaps for reuse, and
@@ -6,7 +7,16 @@ with sizes that keep changing the free pieces do not fit the next requests: the 
 little with every batch although the live memory stays flat, so resident memory grew with the
 number of examples seen (measured: live heap flat at ~168 MB while free-but-kept heap grew from 3
 to 11 MB over 40 batches). ``malloc_trim(0)`` returns every free whole page of every heap to the
-system; the next batch only faults the pages it touches. Elsewhere than glibc it is a no-op.
+system; the next batch only faults the pages it touches.
+
+That left the validation pass: its batches are 4x the training batch, and glibc raises its mmap
+threshold each time a mapped block is freed (up to 32 MiB), so after many training batches the
+validation buffers come from the heap, fragment it, and the peak grew with the training set (depths
+1-4: 95 -> 125 MB over after-loading from 2,000 to 20,000 examples). Fixed at twice a training
+batch's largest buffer (rows x tokens x the feed-forward width x 4 bytes), training buffers stay in
+the heap (no page faults) while validation's larger ones get maps of their own that ``free()`` gives
+back (90 -> 90 MB; fixed at glibc's 128 KiB default it was as flat but every training buffer was a
+fresh map: ~1.8x slower at 26 depths; docs/albert.md). Elsewhere than glibc both are no-ops.
 """
 
 from __future__ import annotations
@@ -18,21 +28,26 @@ from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
+from torch import Tensor
+from transformers import PreTrainedModel
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` from the libc already loaded in this process, or None (musl, macOS, Windows)."""
+def _glibc(name: str, *argtypes: Any) -> Callable[..., int] | None:
+    """A glibc function from the libc already loaded in this process, or None (musl, macOS, Windows)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        trim = ctypes.CDLL(None).malloc_trim
+        function = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
+    function.argtypes, function.restype = list(argtypes), ctypes.c_int
+    return function
 
 
-MALLOC_TRIM = _malloc_trim()
+MALLOC_TRIM = _glibc("malloc_trim", ctypes.c_size_t)
+MALLOPT = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+MMAP_THRESHOLD_RANGE = (128 * 1024, 32 * 1024 * 1024)  # glibc's default and its largest on 64-bit
 
 
 def release_freed_memory() -> bool:
@@ -43,9 +58,45 @@ def release_freed_memory() -> bool:
     return True
 
 
+def fix_mmap_threshold(nbytes: int) -> int | None:
+    """Blocks of ``nbytes`` or more (clamped to glibc's range) get maps of their own from now on:
+    a fixed threshold is no longer raised. Returns the threshold set, None where there is no glibc."""
+    threshold = min(max(nbytes, MMAP_THRESHOLD_RANGE[0]), MMAP_THRESHOLD_RANGE[1])
+    if MALLOPT is None or not MALLOPT(M_MMAP_THRESHOLD, threshold):
+        return None
+    return threshold
+
+
+def training_buffer_bytes(trainer: pl.Trainer, pl_module: pl.LightningModule, batch: dict[str, Tensor]) -> int:
+    """The largest buffer of a training batch at full length: its feed-forward activation, rows x
+    tokens x the encoder's intermediate width x 4 bytes (tokens: the data's ``max_length`` if it
+    pads to less)."""
+    rows, tokens = batch["input_ids"].shape
+    tokens = max(tokens, getattr(trainer.datamodule, "hparams", {}).get("max_length", 0))
+    config = next(m.config for m in pl_module.modules() if isinstance(m, PreTrainedModel))
+    width = getattr(config, "intermediate_size", 4 * config.hidden_size)
+    return rows * tokens * width * 4
+
+
 class FreedMemoryRelease(Callback):
     """``release_freed_memory`` after every training and validation batch (GLUE's dev sets run to
-    40,000 examples): resident memory stays at what is live."""
+    40,000 examples): resident memory stays at what is live. At the first training batch the mmap
+    threshold is fixed at twice that batch's largest buffer (``training_buffer_bytes``) for the fit;
+    after it, the top of glibc's range (where a raised threshold ends)."""
+
+    def __init__(self) -> None:
+        self.mmap_threshold: int | None = None
+
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        if self.mmap_threshold is None:
+            self.mmap_threshold = fix_mmap_threshold(2 * training_buffer_bytes(trainer, pl_module, batch))
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if self.mmap_threshold is not None:
+            fix_mmap_threshold(MMAP_THRESHOLD_RANGE[1])
+            self.mmap_threshold = None
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
         release_freed_memory()
