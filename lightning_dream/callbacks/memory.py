@@ -85,18 +85,19 @@ class FreedMemoryRelease(Callback):
     after it, the top of glibc's range (where a raised threshold ends)."""
 
     def __init__(self) -> None:
-        self.mmap_threshold: int | None = None
+        self.threshold_fixed = MALLOPT is None  # nothing to fix without glibc
 
     def on_train_batch_start(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
     ) -> None:
-        if self.mmap_threshold is None:
-            self.mmap_threshold = fix_mmap_threshold(2 * training_buffer_bytes(trainer, pl_module, batch))
+        if not self.threshold_fixed:
+            fix_mmap_threshold(2 * training_buffer_bytes(trainer, pl_module, batch))
+            self.threshold_fixed = True
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if self.mmap_threshold is not None:
+        if self.threshold_fixed and MALLOPT is not None:
             fix_mmap_threshold(MMAP_THRESHOLD_RANGE[1])
-            self.mmap_threshold = None
+            self.threshold_fixed = False
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
         release_freed_memory()
