@@ -31,7 +31,10 @@ def unigram_log_probs(model: str, corpus: str = UNIGRAM_CORPUS, sentences: int =
     counts = torch.ones(len(tokenizer), dtype=torch.float64)
     sentences = list(load_sentences(corpus)[:sentences])
     for start in range(0, len(sentences), 4096):
-        for ids in tokenizer(sentences[start : start + 4096], add_special_tokens=False)["input_ids"]:
+        # counting tokens, not feeding a model: a corpus line longer than its positions is fine (verbose=False:
+        # no "sequence length is longer than the maximum" warning on every rank)
+        chunk = tokenizer(sentences[start : start + 4096], add_special_tokens=False, verbose=False)
+        for ids in chunk["input_ids"]:
             counts += torch.bincount(torch.tensor(ids, dtype=torch.long), minlength=len(counts)).double()
     return (counts / counts.sum()).log().float()
 
