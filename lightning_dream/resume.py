@@ -22,6 +22,7 @@ from typing import Any
 import pytorch_lightning as pl
 
 from lightning_dream.errors import ConfigError
+from lightning_dream.strategies import check_checkpoint_processes
 
 #: experiment settings a resumed run may change (documented in the README's "Resume" section)
 MAY_DIFFER: frozenset[str] = frozenset({"num_iterations", "log_every", "snapshot_every", "image_every"})
@@ -143,10 +144,16 @@ def differences(saved: dict[str, Any], given: dict[str, Any], saved_digests: dic
     return found
 
 
-def check_resume(ckpt_path: str, experiment: type | None, given: Any, given_data: Any = None) -> None:
+def check_resume(
+    ckpt_path: str, experiment: type | None, given: Any, given_data: Any = None, processes: int | None = None
+) -> None:
     """Refuse (one line, ConfigError) a checkpoint that is unreadable or of another experiment or settings;
-    ``given``/``given_data``: the init arguments of the model and of the data module (if any) as parsed."""
+    ``given``/``given_data``: the init arguments of the model and of the data module (if any) as parsed;
+    ``processes``: how many the run asks for (an experiment of independent jobs resumes on as many as
+    wrote the checkpoint: each holds its own jobs)."""
     checkpoint = load_checkpoint(ckpt_path)
+    if processes is not None and getattr(experiment, "independent_jobs", False):
+        check_checkpoint_processes(checkpoint, processes, ckpt_path)
     saved = dict(checkpoint["hyper_parameters"])
     record = checkpoint.get(RECORD_KEY, {})
     saved_class = record.get("experiment") or saved.get("_class_path")

@@ -4,6 +4,9 @@ Jobs are independent optimisations. Stock DDP would average their gradients acro
 (mixing unrelated jobs) and requires every rank to hold the same parameters (it hangs or fails
 when ranks hold unequal numbers of jobs). This strategy keeps the process group, for gathering
 results, but never wraps the module, so each rank optimises only its own jobs.
+
+Its checkpoints hold every rank's state: DDP writes rank 0's alone (its ranks are copies of one
+another), so a resumed rank 1 would have continued rank 0's jobs.
 """
 
 from __future__ import annotations
@@ -15,6 +18,34 @@ import torch
 import torch.distributed as dist
 from pytorch_lightning.strategies import DDPStrategy, StrategyRegistry
 from pytorch_lightning.trainer.states import TrainerFn
+from pytorch_lightning.utilities import move_data_to_device
+
+#: in a job-sharded checkpoint, the states of ranks 1, 2, ... (rank 0's is the checkpoint itself)
+SHARDS_KEY = "job_shards"
+
+
+def checkpoint_processes(checkpoint: dict[str, Any]) -> int:
+    """How many processes wrote a checkpoint (one unless job sharding wrote it)."""
+    return 1 + len(checkpoint.get(SHARDS_KEY) or [])
+
+
+def check_checkpoint_processes(checkpoint: dict[str, Any], processes: int, path: Any) -> None:
+    """A checkpoint of independent jobs resumes on as many processes as wrote it (each owns its jobs)."""
+    from lightning_dream.errors import ConfigError
+
+    written = checkpoint_processes(checkpoint)
+    if written != processes:
+        raise ConfigError(
+            f"ckpt_path={path} holds the jobs of {written} process(es), each its own share: resume it on "
+            f"{written} (--trainer.devices {written}), not {processes}"
+        )
+
+
+def check_whole_checkpoint(checkpoint: dict[str, Any], path: Any) -> None:
+    """A checkpoint loaded without job sharding (one process) must be one process's: job sharding
+    hands each rank its own state, without the others'."""
+    if checkpoint.get(SHARDS_KEY):
+        check_checkpoint_processes(checkpoint, 1, path)
 
 
 class JobShardingStrategy(DDPStrategy):
@@ -22,6 +53,18 @@ class JobShardingStrategy(DDPStrategy):
 
     def configure_ddp(self) -> None:
         """No DistributedDataParallel wrapper: no gradient all-reduce, no lock-step parameters."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], filepath: Any, storage_options: Any = None) -> None:
+        """One file with every rank's own state (called on every rank, like DDP's)."""
+        states = gather_to_rank_zero(move_data_to_device(checkpoint, "cpu"))
+        super().save_checkpoint({**checkpoint, SHARDS_KEY: states[1:]}, filepath, storage_options)
+
+    def load_checkpoint(self, checkpoint_path: Any, weights_only: bool | None = None) -> dict[str, Any]:
+        """This rank's own state; a checkpoint written by another number of processes is refused."""
+        checkpoint = super().load_checkpoint(checkpoint_path, weights_only)
+        check_checkpoint_processes(checkpoint, self.world_size, checkpoint_path)
+        others = checkpoint.pop(SHARDS_KEY, [])
+        return checkpoint if self.global_rank == 0 else others[self.global_rank - 1]
 
     def setup(self, trainer: pl.Trainer) -> None:
         if trainer.state.fn == TrainerFn.FITTING:
@@ -49,18 +92,25 @@ class JobShardingStrategy(DDPStrategy):
 JobShardingStrategy.register_strategies(StrategyRegistry)
 
 
-def several_devices(devices: Any, num_nodes: int = 1) -> bool:
-    """Whether a Trainer's ``devices``/``num_nodes`` ask for more than one process."""
-    if num_nodes and int(num_nodes) > 1:
-        return True
+def process_count(devices: Any, num_nodes: int = 1) -> int | None:
+    """How many processes a Trainer's ``devices``/``num_nodes`` ask for (None: every device, ``-1``)."""
+    nodes = int(num_nodes or 1)
     if isinstance(devices, (list, tuple)):
-        return len(devices) > 1
+        return len(devices) * nodes
     text = str(devices).strip()
     if text == "auto":
-        return torch.cuda.device_count() > 1
+        return max(1, torch.cuda.device_count()) * nodes
     if "," in text:
-        return len([part for part in text.split(",") if part.strip()]) > 1
-    return text == "-1" or (text.isdigit() and int(text) > 1)
+        return len([part for part in text.split(",") if part.strip()]) * nodes
+    if text == "-1":
+        return None
+    return int(text) * nodes if text.isdigit() else 1
+
+
+def several_devices(devices: Any, num_nodes: int = 1) -> bool:
+    """Whether a Trainer's ``devices``/``num_nodes`` ask for more than one process."""
+    count = process_count(devices, num_nodes)
+    return count is None or count > 1
 
 
 def job_strategy(experiment: str, strategy: Any, devices: Any, num_nodes: int = 1) -> Any:

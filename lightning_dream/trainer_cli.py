@@ -22,7 +22,7 @@ from lightning_dream.errors import ConfigError, check_finite_settings
 from lightning_dream.parsing import OneLineErrors
 from lightning_dream.quiet import quiet_lightning
 from lightning_dream.resume import RecordExperiment, check_resume
-from lightning_dream.strategies import job_strategy
+from lightning_dream.strategies import job_strategy, process_count
 
 #: the step a class must define to run under each command
 COMMAND_STEPS: dict[str, str] = {
@@ -76,7 +76,9 @@ class DreamCLI(LightningCLI):
         if settings.get("ckpt_path"):
             data = settings.get("data")
             data_args = data.get("init_args") if hasattr(data, "get") else None
-            check_resume(str(settings.ckpt_path), experiment, settings.model.get("init_args"), data_args)
+            trainer = settings.trainer
+            processes = process_count(trainer.devices, trainer.num_nodes)
+            check_resume(str(settings.ckpt_path), experiment, settings.model.get("init_args"), data_args, processes)
 
     @staticmethod
     def _experiment_class(settings) -> type | None:

@@ -189,3 +189,22 @@ def test_resume_with_other_data_settings_is_refused(tmp_path):
     done = run_cli("fit", "--config", cav, "--data.max_per_concept", "100", "--ckpt_path", checkpoint)
     assert done.code == 2
     assert "data.max_per_concept 400 in the checkpoint, 100 given" in done.err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("devices, allowed", [("2", True), ("1", False), ("3", False)])
+def test_a_job_sharded_checkpoint_resumes_on_as_many_processes_as_wrote_it(dream_checkpoint, devices, allowed):
+    from lightning_dream.strategies import SHARDS_KEY
+
+    saved = torch.load(dream_checkpoint, weights_only=True)
+    torch.save({**saved, SHARDS_KEY: [{"state_dict": {}}]}, dream_checkpoint)  # rank 1's state beside rank 0's
+    args = ["fit", "--config", DREAM, "--trainer.devices", devices, "--ckpt_path", dream_checkpoint]
+    if allowed:
+        done, _ = parse_cli(*args)
+        assert done.code == 0, done.err
+        return
+    done = run_cli(*args)
+    assert done.code == 2
+    assert done.err.strip() == (
+        f"error: ckpt_path={dream_checkpoint} holds the jobs of 2 process(es), each its own share: "
+        f"resume it on 2 (--trainer.devices 2), not {devices}"
+    )

@@ -29,7 +29,7 @@ from lightning_dream.models.readout import ActivationTarget, EncoderReadout
 from lightning_dream.models.schedules import TemperatureSchedule
 from lightning_dream.models.soft_tokens import Init, SoftTokens, job_generator
 from lightning_dream.results import SOFT_INPUT_FORMAT, ResultSource, Summary
-from lightning_dream.strategies import JobShardingStrategy, job_strategy, shard
+from lightning_dream.strategies import JobShardingStrategy, check_whole_checkpoint, job_strategy, shard
 from lightning_dream.tokenization import tokenize_sentence
 
 
@@ -413,10 +413,18 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("readout.")}
         checkpoint["job_tracker"] = self.tracker.state_dict()
         checkpoint["passes_per_job"] = self.passes
+        # the last snapped evaluation: without it a resumed run pays a forward the uninterrupted one does
+        # not, and a pass budget ends a step earlier
+        checkpoint["last_snapped"] = None if self._snapped is None else [t.cpu() for t in self._snapped]
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        check_whole_checkpoint(checkpoint, self._trainer.ckpt_path if self._trainer is not None else None)
         self.tracker.load_state_dict(checkpoint["job_tracker"])
         self._passes_before = checkpoint.get("passes_per_job", 0.0)
+        snapped = checkpoint.get("last_snapped")
+        if snapped is not None and self.readout is not None:
+            ids, value = (t.to(self.attention_mask.device) for t in snapped)
+            self._snapped = (ids, value)
         if self.readout is not None:
             self.readout.passes = 0
         if checkpoint.get("global_step", 0) < self.num_iterations:

@@ -100,6 +100,25 @@ def test_a_pass_budget_on_two_processes_stops_them_together(tmp_path):
     assert all(60 <= j["passes"] <= 60 + 3 for j in jobs)  # one annealing step: at most 3 passes
 
 
+def test_two_processes_resume_each_its_own_jobs(tmp_path, single_run):
+    """A job-sharded checkpoint holds every rank's state (DDP's holds rank 0's alone: before the fix
+    the resumed rank 1 continued rank 0's jobs, and this failed); on one process it is refused."""
+    from tests.helpers import quick_trainer
+
+    checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True)
+    two = dict(devices=2, strategy="job_sharding_spawn")
+    quick_trainer(tmp_path / "a", max_steps=15, enable_checkpointing=True, callbacks=[checkpoints], **two).fit(dream())
+    last = str(tmp_path / "ckpt" / "last.ckpt")
+    quick_trainer(tmp_path / "b", **two).fit(dream(), ckpt_path=last)
+    resumed = read_results(tmp_path / "b")
+    assert resumed["complete"] is True and [j["job"] for j in resumed["jobs"]] == [0, 1, 2, 3]
+    for one, two_ in zip(single_run["jobs"], resumed["jobs"]):
+        assert one["final_tokens"] == two_["final_tokens"] and one["last_tokens"] == two_["last_tokens"]
+        assert one["final_activation"] == pytest.approx(two_["final_activation"], abs=1e-4)
+    with pytest.raises(ConfigError, match="holds the jobs of 2 process"):
+        quick_trainer(tmp_path / "c").fit(dream(), ckpt_path=last)
+
+
 def test_resume_equals_uninterrupted(tmp_path, single_run):
     from tests.helpers import quick_trainer
 
