@@ -26,6 +26,7 @@ from transformers import PreTrainedModel
 
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.experiments.soft_input.base import reopen_epoch
 from lightning_dream.experiments.soft_input.dream import Dream, job_from_line
 from lightning_dream.experiments.soft_input.jobs import Job
 from lightning_dream.experiments.soft_input.methods import METHODS
@@ -35,7 +36,7 @@ from lightning_dream.experiments.soft_input.targets import TargetLine, read_targ
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import substituted_at_position
 from lightning_dream.results import COMPARE_METHODS_FORMAT, ResultSource, Summary
-from lightning_dream.strategies import JobShardingStrategy, balanced_shard, job_strategy
+from lightning_dream.strategies import JobShardingStrategy, balanced_shard, check_whole_checkpoint, job_strategy
 
 SPANS = ("word", "sentence")
 #: passes per job of one annealing step: forward and backward of the soft input, forward of the snapped
@@ -136,6 +137,7 @@ class CompareMethods(pl.LightningModule, ResultSource):
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
+        self.strict_loading = False  # the frozen encoder is not in checkpoints
         self.methods = list(METHODS) if methods is None else list(methods)
         unknown = [m for m in self.methods if m not in METHODS]
         if unknown or not self.methods:
@@ -170,6 +172,10 @@ class CompareMethods(pl.LightningModule, ResultSource):
                     self.all_jobs.append(job)
         self.searches = nn.ModuleDict()
         self.wall: dict[str, float] = {}
+        self.exhaustive: dict[int, tuple[str, float]] | None = None  # per single-word job: best token, value
+        self.step_clock = nn.Parameter(torch.zeros(1))  # never moves (lr 0): see configure_optimizers
+        self.method_optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.restored_optimizers: dict[str, dict[str, Any]] = {}
 
     def child_settings(self, method: str) -> dict[str, Any]:
         budget, cost = self.hparams.max_passes, self.cost[method]
@@ -209,7 +215,11 @@ class CompareMethods(pl.LightningModule, ResultSource):
                 search.configure_model()
                 self.searches[method] = search
                 self.wall[method] = 0.0
-        self.exhaustive = self.exhaustive_best(encoder)
+
+    def on_train_start(self) -> None:
+        """The exhaustive searches, unless a resume restored them (they can take most of an hour)."""
+        if self.local and self.exhaustive is None:
+            self.exhaustive = self.exhaustive_best()
 
     def rank_targets(self, rank: int, world_size: int) -> list[int]:
         """The targets whose jobs (every span and method) run on ``rank``: a target's exhaustive search
@@ -222,10 +232,11 @@ class CompareMethods(pl.LightningModule, ResultSource):
         return [sorted(first)[i] for i in balanced_shard(costs, rank, world_size)]
 
     @torch.no_grad()
-    def exhaustive_best(self, encoder: PreTrainedModel) -> dict[int, tuple[str, float]]:
+    def exhaustive_best(self) -> dict[int, tuple[str, float]]:
         """Per local single-word job with a position target: the best token at its position and its
         value, every vocabulary token but the special ones tried (the methods never write those)."""
         search = next(iter(self.searches.values()))
+        encoder = search.given[1]
         allowed = torch.ones(encoder.config.vocab_size, dtype=torch.bool)
         allowed[banned_ids(search)] = False
         candidates = allowed.nonzero()[:, 0]
@@ -258,37 +269,73 @@ class CompareMethods(pl.LightningModule, ResultSource):
         return vectors.mean(-1) if job.target.reduction == "mean" else vectors.norm(dim=-1)
 
     # -- the loop --------------------------------------------------------------------------------
-    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        self.optimised = [m for m, s in self.searches.items() if s.method.parameters_to_optimise(s)]
-        return [self.searches[m].configure_optimizers() for m in self.optimised]
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        """Lightning steps one optimiser per comparison step, so its global step (what checkpoints and
+        results count) is the comparison's step whichever methods run; each continuous method's own
+        optimiser is its search's, built here (after the move to the device) with a restored state."""
+        self.method_optimizers = {}
+        for method, search in self.searches.items():
+            optimizer = search.configure_optimizers()
+            if optimizer is not None:
+                if method in self.restored_optimizers:
+                    optimizer.load_state_dict(self.restored_optimizers[method])
+                self.method_optimizers[method] = optimizer
+        return torch.optim.SGD([self.step_clock], lr=0.0)
 
     def train_dataloader(self) -> DataLoader:
         return step_loader(self.hparams.max_passes + 1)  # every step of every method costs >= 1 pass
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        optimizers = self.optimizers() if self.optimised else []
-        optimizers = dict(zip(self.optimised, optimizers if isinstance(optimizers, list) else [optimizers]))
         budget = self.hparams.max_passes
         for method, search in self.searches.items():
             if search.passes >= budget:
                 continue
             start = time.perf_counter()
             loss = search.search_step(search.steps)[0]
-            if method in optimizers and loss.requires_grad:
-                optimizers[method].zero_grad()
+            optimizer = self.method_optimizers.get(method)
+            if optimizer is not None and loss.requires_grad:
+                optimizer.zero_grad()
                 self.manual_backward(loss.sum())
-                optimizers[method].step()
+                self.trainer.strategy.optimizer_step(optimizer, lambda: None)  # through the precision plugin
             search.steps += 1
             self.wall[method] += time.perf_counter() - start
-        done = all(search.passes >= budget for search in self.searches.values())
-        if self.trainer.strategy.reduce_boolean_decision(done, all=True):  # every rank the same steps
+        self.optimizers().step()  # the step clock
+        if self.trainer.strategy.reduce_boolean_decision(self.budget_spent(), all=True):  # every rank the same steps
             self.trainer.should_stop = True
 
+    # -- checkpoints: each method's own (its Dream's job tracker and passes), its steps and wall time,
+    # and the exhaustive searches' results (a resumed run does not search again)
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if ".readout." not in k}
+        methods = {}
+        for method, search in self.searches.items():
+            state: dict[str, Any] = {"state_dict": {}}
+            search.on_save_checkpoint(state)  # its job tracker and passes per job
+            del state["state_dict"]  # its parameters are in this module's
+            methods[method] = {**state, "steps": search.steps, "wall_seconds": self.wall[method]}
+            if method in self.method_optimizers:
+                methods[method]["optimizer"] = self.method_optimizers[method].state_dict()
+        checkpoint["methods"] = methods
+        checkpoint["exhaustive"] = self.exhaustive
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        raise ConfigError("CompareMethods does not resume: start the comparison again")
+        check_whole_checkpoint(checkpoint, self.trainer.ckpt_path)
+        for method, search in self.searches.items():
+            state = checkpoint["methods"][method]
+            search.on_load_checkpoint(state)
+            search.steps, self.wall[method] = state["steps"], state["wall_seconds"]
+            if "optimizer" in state:
+                self.restored_optimizers[method] = state["optimizer"]
+        self.exhaustive = checkpoint["exhaustive"]
+        if not self.budget_spent():
+            reopen_epoch(checkpoint)
+
+    def budget_spent(self) -> bool:
+        """Every local method has spent ``max_passes`` per job."""
+        return all(search.passes >= self.hparams.max_passes for search in self.searches.values())
+
+    def run_complete(self, trainer: pl.Trainer) -> bool:
+        return not trainer.interrupted and self.budget_spent()
 
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks import FigureLogger, ResultWriter
@@ -305,7 +352,9 @@ class CompareMethods(pl.LightningModule, ResultSource):
             wall = self.wall[method] / len(search.jobs)  # the jobs of a batch advance together
             for index, row in search.job_results().items():
                 row.update(steps=search.steps, wall_seconds=wall)
-                if index in self.exhaustive:
+                if self.exhaustive is None and row["span"] == "word":
+                    row.update(exhaustive_best=None, exhaustive_best_undefined="stopped before the exhaustive search")
+                elif index in self.exhaustive:
                     token, value = self.exhaustive[index]
                     row.update(exhaustive_token=token, exhaustive_best=value)
                 elif row["span"] == "word":

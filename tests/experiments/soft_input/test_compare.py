@@ -114,6 +114,30 @@ def test_two_processes_write_the_same_results_as_one(tmp_path, one_process):
         assert one.get("exhaustive_best") == pytest.approx(two.get("exhaustive_best"), abs=1e-4)
 
 
+def test_a_stopped_comparison_resumes_to_the_uninterrupted_result(tmp_path, one_process, monkeypatch):
+    """Each method's tokens, tracker, optimiser and passes, and the exhaustive searches' results,
+    ride in the checkpoint: the resumed run searches no vocabulary again and ends where one run ends."""
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True)
+    stop = quick_trainer(tmp_path / "a", max_steps=6, enable_checkpointing=True, callbacks=[checkpoints])
+    stop.fit(compare(tmp_path, fluency_weight=0.0))
+    stopped = read_results(tmp_path / "a", COMPARE_METHODS_FORMAT)
+    assert stopped["complete"] is False and stopped["trainer"]["global_step"] == 6  # one global step a comparison step
+    monkeypatch.setattr(CompareMethods, "exhaustive_best", lambda self: pytest.fail("the vocabulary searched again"))
+    last = str(tmp_path / "ckpt" / "last.ckpt")
+    quick_trainer(tmp_path / "b").fit(compare(tmp_path, fluency_weight=0.0), ckpt_path=last)
+    resumed = read_results(tmp_path / "b", COMPARE_METHODS_FORMAT)
+    assert resumed["complete"] is True
+    assert resumed["trainer"]["global_step"] == one_process["trainer"]["global_step"] > 6
+    for one, two in zip(one_process["jobs"], resumed["jobs"]):
+        assert (one["method"], one["span"], one["steps"]) == (two["method"], two["span"], two["steps"])
+        assert one["final_tokens"] == two["final_tokens"] and one["last_tokens"] == two["last_tokens"]
+        assert one["final_activation"] == pytest.approx(two["final_activation"], abs=1e-5)
+        assert one["passes"] == pytest.approx(two["passes"])
+        assert one.get("exhaustive_best") == pytest.approx(two.get("exhaustive_best"), abs=1e-6)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
