@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -69,6 +68,15 @@ def resident_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def peak_resident_mb() -> float:
+    """This process's peak resident memory since it started (``VmHWM``). Not ``ru_maxrss``: Linux keeps
+    that across fork and exec, so a child forked from this script after the speed runs reported the
+    parent's resident memory at the fork (860.3 MB for both sizes, 2026-12-03)."""
+    with open("/proc/self/status") as handle:
+        line = next(line for line in handle if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
 def rss_child(train: int, validation: int, depths: list[int]) -> None:
     """One fresh process: resident memory after loading, then the peak over one epoch."""
     from lightning_dream.models.loading import load_encoder
@@ -77,7 +85,7 @@ def rss_child(train: int, validation: int, depths: list[int]) -> None:
     load_encoder("albert-news-tiny")  # weights read once, as the probe will
     loaded = resident_mb()
     seconds = timed_fit(depths, task)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_resident_mb()
     print(json.dumps({"train": train, "loaded_mb": loaded, "peak_mb": peak, "seconds": seconds}))
 
 
