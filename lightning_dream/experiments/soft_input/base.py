@@ -421,12 +421,12 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         check_whole_checkpoint(checkpoint, self._trainer.ckpt_path if self._trainer is not None else None)
         self.tracker.load_state_dict(checkpoint["job_tracker"])
         self._passes_before = checkpoint.get("passes_per_job", 0.0)
-        snapped = checkpoint.get("last_snapped")
-        if snapped is not None and self.readout is not None:
-            ids, value = (t.to(self.attention_mask.device) for t in snapped)
-            self._snapped = (ids, value)
         if self.readout is not None:
             self.readout.passes = 0
+            snapped = checkpoint.get("last_snapped")
+            if snapped is not None:
+                ids, value = (t.to(self.attention_mask.device) for t in snapped)
+                self._snapped = (ids, value)
         if checkpoint.get("global_step", 0) < self.num_iterations:
             reopen_epoch(checkpoint)
 
