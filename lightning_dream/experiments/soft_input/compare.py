@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any, ClassVar
 
 import pytorch_lightning as pl
@@ -77,6 +78,19 @@ def step_cost(method: str, settings: dict[str, Any]) -> int:
     return ANNEAL_PASSES_PER_STEP if method == "anneal" else 2
 
 
+def fewest_passes(method: str, settings: dict[str, Any]) -> int:
+    """The fewest encoder passes per job one step of ``method`` can spend: gcg's swaps while its
+    ranking is kept, epo's mutations, a forward and a backward otherwise. No method takes more
+    steps than its budget over this, so the step loader ends no earlier than the last method and the
+    progress bar's total is near the steps a run takes (not one step per pass)."""
+    if method == "gcg":
+        return settings.get("candidates", 64)
+    if method == "epo":  # the mutations are split evenly across the members
+        members = len(settings.get("fluency_weights") or EPO_WEIGHTS)
+        return members * max(1, settings.get("candidates", 64) // members)
+    return 2
+
+
 class MethodSearch(Dream):
     """One method's local jobs of a comparison: a Dream over given jobs, on the shared encoder
     (built by ``method_search``, so neither lands in its hyperparameters)."""
@@ -137,6 +151,9 @@ class CompareMethods(pl.LightningModule, ResultSource):
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
+        # a checkpoint after step N holds the state after that step's update, which is what resuming
+        # at step N + 1 needs: Lightning's warning about manual optimization's checkpoints is expected
+        warnings.filterwarnings("ignore", "Using ModelCheckpoint with manual optimization", UserWarning)
         self.strict_loading = False  # the frozen encoder is not in checkpoints
         self.methods = list(METHODS) if methods is None else list(methods)
         unknown = [m for m in self.methods if m not in METHODS]
@@ -283,7 +300,8 @@ class CompareMethods(pl.LightningModule, ResultSource):
         return torch.optim.SGD([self.step_clock], lr=0.0)
 
     def train_dataloader(self) -> DataLoader:
-        return step_loader(self.hparams.max_passes + 1)  # every step of every method costs >= 1 pass
+        budget = self.hparams.max_passes
+        return step_loader(max(math.ceil(budget / fewest_passes(m, self.settings[m])) for m in self.methods) + 1)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         budget = self.hparams.max_passes

@@ -2,6 +2,7 @@
 recomputed from its rows, the exhaustive best in the run, sharding that changes nothing."""
 
 import json
+import math
 import statistics
 
 import pytest
@@ -172,6 +173,17 @@ def test_epo_joins_the_comparison_with_its_front(tmp_path):
     assert [(j["method"], j["span"]) for j in jobs] == [("epo", "sentence")] * 2
     for job in jobs:
         assert job["passes"] >= 60 and job["front"][0]["activation"] == pytest.approx(job["final_activation"], abs=1e-6)
+
+
+def test_the_step_loader_counts_steps_not_passes(tmp_path):
+    """gcg alone spends ``candidates`` passes a step: the epoch (and the progress bar) is about
+    budget / candidates steps long, not one step per pass, and the budget is still spent."""
+    root = tmp_path / "gcg"
+    trainer = quick_trainer(root)
+    trainer.fit(compare(tmp_path, methods=["gcg"], spans=["sentence"]))
+    jobs = read_results(root, COMPARE_METHODS_FORMAT)["jobs"]
+    assert len(jobs) == 2 and all(job["passes"] >= BUDGET for job in jobs)
+    assert trainer.num_training_batches == math.ceil(BUDGET / GCG["candidates"]) + 1 < BUDGET
 
 
 def test_report_shows_the_table_and_activation_vs_passes_per_method(one_process):
