@@ -97,7 +97,7 @@ def one_thread_per_rank(monkeypatch):
 
 
 @pytest.mark.parametrize("start_method", ["spawn"])
-def test_two_processes_equal_one(tmp_path, each_shard_alone, one_thread_per_rank, start_method):
+def test_two_processes_equal_their_shares_on_one_process(tmp_path, each_shard_alone, one_thread_per_rank, start_method):
     from tests.helpers import quick_trainer
 
     quick_trainer(tmp_path, devices=2, strategy=f"job_sharding_{start_method}").fit(dream())
