@@ -9,11 +9,12 @@ from lightning_dream.experiments import Dream
 from lightning_dream.results import read_results
 
 SENTENCE = "i hate kickshaws ."
+SENTENCES = [SENTENCE, "the cat sat on the mat ."]
 
 
 def dream(**overrides) -> Dream:
     settings = dict(
-        sentences=[SENTENCE, "the cat sat on the mat ."],
+        sentences=SENTENCES,
         layer_id=2,
         neuron_ids=[314, 100],
         word_id=2,
@@ -81,7 +82,7 @@ def each_shard_alone(tmp_path_factory):
     threads, jobs = torch.get_num_threads(), []
     torch.set_num_threads(1)
     try:
-        for number, sentence in enumerate(dream().hparams.sentences):
+        for number, sentence in enumerate(SENTENCES):
             root = tmp_path_factory.mktemp(f"shard{number}")
             quick_trainer(root).fit(dream(sentences=[sentence]))
             jobs += read_results(root, Dream.result_format)["jobs"]
