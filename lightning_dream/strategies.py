@@ -143,6 +143,14 @@ def job_strategy(experiment: str, strategy: Any, devices: Any, num_nodes: int = 
     )
 
 
+def require_job_sharding(module: pl.LightningModule) -> None:
+    """An experiment of independent jobs on several processes runs under job sharding: a Trainer
+    built by hand with another strategy is refused in one line (the CLI already chose it)."""
+    trainer = module.trainer
+    if trainer.world_size > 1 and not isinstance(trainer.strategy, JobShardingStrategy):
+        job_strategy(type(module).__name__, trainer.strategy, trainer.world_size)
+
+
 def shard(num_jobs: int, rank: int, world_size: int) -> range:
     """The contiguous slice of job indices that ``rank`` owns (sizes differ by at most one)."""
     base, extra = divmod(num_jobs, world_size)

@@ -1,8 +1,9 @@
-"""Per-layer and per-magnitude summaries of job results: the numbers a reconstruction sweep is read by.
+"""The numbers results are read by: a job's gain over its start, per-layer and per-magnitude summaries.
 
-A reconstruction run writes every job with its ``layer_id`` (and ``magnitude`` for shifted runs);
-``summarise`` groups them, for the run's own results.json and for ``combine-layers`` /
-``combine-magnitudes`` alike.
+``gain`` is the one "final over start" of every soft-input result (end tables, progress bar,
+TensorBoard, ``method-table`` and the report). A reconstruction run writes every job with its
+``layer_id`` (and ``magnitude`` for shifted runs); ``summarise`` groups them, for the run's own
+results.json and for ``combine-layers`` / ``combine-magnitudes`` alike.
 """
 
 from __future__ import annotations
@@ -10,6 +11,18 @@ from __future__ import annotations
 from collections import defaultdict
 from statistics import mean
 from typing import Any
+
+#: the smallest |start| a gain divides by
+GAIN_FLOOR = 1e-12
+
+
+def gain(start: Any, final: Any) -> Any:
+    """How far the final value got relative to the start: ``final / start`` for a positive start,
+    ``1 + (final - start) / |start|`` in general (it grows as ``final`` does whatever the start's
+    sign); 1 means no progress. Floats, or tensors elementwise."""
+    size = abs(start)
+    size = size.clamp_min(GAIN_FLOOR) if hasattr(size, "clamp_min") else max(size, GAIN_FLOOR)
+    return 1 + (final - start) / size
 
 
 def summarise(jobs: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -59,19 +59,21 @@ class ActivationTarget:
         if self.position is not None and seq_len is not None:
             check_range("word_id", self.position, 0, seq_len - 1)
 
-    def value(self, hidden: Tensor, mask: Tensor) -> Tensor:
-        """The raw target of one job from its layer matrix ``hidden`` (L, H) and ``mask`` (L,)."""
-        if self.position is None:
-            return hidden[mask.bool()]
-        vector = hidden[self.position]
-        return vector if self.neuron is None else vector[self.neuron]
+    def reduce(self, vectors: Tensor) -> Tensor:
+        """The target's number from vectors at its position (..., H): the neuron, or the vector
+        reduced over its units."""
+        if self.neuron is not None:
+            return vectors[..., self.neuron]
+        return vectors.mean(-1) if self.reduction == "mean" else vectors.norm(dim=-1)
 
     def scalar(self, hidden: Tensor, mask: Tensor) -> Tensor:
-        """The target reduced to one number (what dreaming maximises)."""
-        value = self.value(hidden, mask)
-        if value.dim() == 0:
-            return value
-        return value.mean() if self.reduction == "mean" else value.norm()
+        """The target reduced to one number (what dreaming maximises) from one job's layer matrix
+        ``hidden`` (L, H) and ``mask`` (L,); a whole-layer target reduces every unit of every
+        unmasked position."""
+        if self.position is None:
+            states = hidden[mask.bool()]
+            return states.mean() if self.reduction == "mean" else states.norm()
+        return self.reduce(hidden[self.position])
 
 
 def block_list(model: PreTrainedModel) -> tuple[nn.Module, str]:
@@ -120,6 +122,12 @@ class _EarlyExit(nn.Module):
         args = tuple(self.cut(a) for a in args)
         kwargs = {name: self.cut(value) for name, value in kwargs.items()}
         return self.block(hidden[: self.keep], *args, **kwargs)
+
+
+def without_frozen_encoder(state_dict: dict[str, Any]) -> dict[str, Any]:
+    """A module's state without the frozen encoder of any ``EncoderReadout`` in it (attribute
+    ``readout``): checkpoints hold what the run moved, not the model it loads again."""
+    return {k: v for k, v in state_dict.items() if not (k.startswith("readout.") or ".readout." in k)}
 
 
 class EncoderReadout(nn.Module):

@@ -1,16 +1,17 @@
 """The shared loop of every experiment that optimises the soft input.
 
 A subclass says which jobs to run (``build_jobs``), what to maximise (``objective``) and, if it
-needs less than the stack of hidden states up to ``depth``, what to read (``states``);
-this class owns the soft tokens, temperature schedule, snapped evaluation, bookkeeping,
-checkpoint state and per-job results. Dream, Reconstruct and DreamMLM are small on top of it.
+needs less than the stack of hidden states up to ``depth``, what to read (``states``); the search
+method (``methods``) says how the input moves. This class owns the jobs, soft tokens, snapped
+evaluation, pass budget, bookkeeping, checkpoint state and per-job results, and is the
+``methods.SearchHost`` every method works through. Dream, Reconstruct and DreamMLM are small on top.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, NamedTuple
+from functools import cached_property
+from typing import Any, ClassVar
 
 import pytorch_lightning as pl
 import torch
@@ -21,15 +22,16 @@ from transformers import PreTrainedModel
 
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError, check_positive
-from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTracker, batch_jobs, change_span, gain
-from lightning_dream.experiments.soft_input.methods import METHODS, MethodName, build_method
+from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTracker, batch_jobs, change_span
+from lightning_dream.experiments.soft_input.methods import MethodChoice, build_method
+from lightning_dream.experiments.soft_input.methods.base import Evaluation
 from lightning_dream.models.fluency import Fluency, FluencyScore
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
-from lightning_dream.models.readout import ActivationTarget, EncoderReadout
-from lightning_dream.models.schedules import TemperatureSchedule
+from lightning_dream.models.readout import ActivationTarget, EncoderReadout, without_frozen_encoder
 from lightning_dream.models.soft_tokens import Init, SoftTokens, job_generator
 from lightning_dream.results import SOFT_INPUT_FORMAT, ResultSource, Summary
-from lightning_dream.strategies import JobShardingStrategy, check_whole_checkpoint, job_strategy, shard
+from lightning_dream.strategies import check_whole_checkpoint, require_job_sharding, shard
+from lightning_dream.summaries import gain
 from lightning_dream.tokenization import tokenize_sentence
 
 
@@ -46,7 +48,8 @@ def reopen_epoch(checkpoint: dict[str, Any]) -> None:
 
 @dataclass
 class StepRecord:
-    """What one optimisation step produced for this rank's jobs (read by the callbacks)."""
+    """What one optimisation step produced for this rank's jobs (read by the callbacks); ``soft``
+    and ``snapped`` are the values as reported (``SoftInputExperiment.reported``)."""
 
     step: int
     temperature: float
@@ -56,115 +59,69 @@ class StepRecord:
     snapped: Tensor
 
 
-class Evaluation(NamedTuple):
-    """One step's objective of every local job, for the soft input and for its snapped tokens."""
-
-    soft: Tensor  # (jobs,), with grad
-    snapped: Tensor  # (jobs,), the real tokens ``ids``
-    ids: Tensor  # (jobs, L) the snapped token ids
-
-
 class SoftInputExperiment(pl.LightningModule, ResultSource):
     #: independent jobs: on several devices the CLI gives them job sharding (``strategies.job_strategy``)
     independent_jobs: ClassVar[bool] = True
     result_format: ClassVar[str] = SOFT_INPUT_FORMAT
     #: how many of the softmax's top tokens each snapshot keeps per changeable position
     snapshot_top_k: ClassVar[int] = 8
+    #: what the objective is called in TensorBoard tags and the summary (Reconstruct: distance)
+    value_name: ClassVar[str] = "activation"
 
     def __init__(
         self,
         model: str = "minilm-l6",
         num_iterations: int = 3000,
-        lr: float = 0.1,
-        optimizer: Literal["adam", "sgd"] = "adam",
-        start_temp: float = 2.0,
-        end_temp: float = 0.1,
-        anneal: Literal["constant", "exponential", "linear"] = "exponential",
-        warmup: int = 200,
-        gumbel: bool = False,
+        method: MethodChoice = "anneal",
+        max_passes: int | None = None,
         init: Init = "sentence",
         confidence: float = 0.9,
         seed: int = 0,
         snapshot_every: int = 10,
-        log_every: int = 10,
-        image_every: int = 200,
-        method: MethodName = "anneal",
-        max_passes: int | None = None,
-        search_top_k: int = 256,
-        candidates: int = 64,
         fluency_weight: float | None = None,
         fluency_model: str = "minilm-l6-mlm",
-        fluency_weights: list[float] | None = None,
     ):
         """
         Args:
             model: embedded name (``minilm-l6``), local folder or hub name of the encoder.
             num_iterations: optimisation steps of every job.
-            lr: learning rate of the token logits.
-            optimizer: ``adam`` or ``sgd``.
-            start_temp: softmax temperature at the start (kept during ``warmup`` steps).
-            end_temp: temperature reached at the last step.
-            anneal: how the temperature moves from start to end.
-            warmup: steps at ``start_temp`` before annealing.
-            gumbel: add Gumbel noise to the logits (the Gumbel-softmax relaxation).
-            init: ``sentence`` (logits peaked on the sentence's tokens), ``random_tokens``
-                (peaked on random tokens) or ``uniform`` (random logits).
-            confidence: softmax mass of the initial token, for the peaked inits; measured at
-                ``start_temp`` for ``sentence`` (the start sentence is the input at step 0), at
-                T=1 for ``random_tokens``.
-            seed: seed of every random choice; job ``j`` draws from its own stream.
-            snapshot_every: record tokens and activations every k steps in the results.
-            log_every: log scalars to TensorBoard every k steps.
-            image_every: log the softmax-weights image and snapped text every k steps.
             method: how the input moves (``methods``): ``anneal`` (softmax annealing), ``gcg``
                 (coordinate gradient search over single-token swaps), ``pez`` (projected
-                embeddings) or ``epo`` (a population across fluency weights, gradient-ranked
-                single-token mutations, a Pareto front of activation vs fluency);
-                ``optimizer`` and ``lr`` are the gradient optimiser of anneal and pez.
+                embeddings) or ``epo`` (a population across fluency weights, a Pareto front of
+                activation vs fluency); each with its own settings:
+                ``{class_path: gcg, init_args: {top_k: 64, candidates: 128}}``.
             max_passes: stop once each job has spent this many encoder passes (one sequence
                 forward = 1, its backward = 1 more); None: run ``num_iterations`` steps.
-            search_top_k: gcg: tokens ranked by the gradient per changeable position (GCG's 256).
-            candidates: gcg: single-token swaps evaluated exactly per step and job (GCG: 512 on a
-                GPU; 64 on CPU: a batch of 64 costs ~1/40 of 64 single forwards, and at 2,000
-                passes 256/64 got as high as or higher than 64/32 on the two targets measured).
-                epo: the same, split evenly across its population (at least one per member), each
-                member's from its own top ``search_top_k``.
-            fluency_weight: λ of the fluency term (``models.fluency``: PLL per token under
-                ``fluency_model`` minus the unigram log-probability per token); gcg ranks swaps
-                by activation + λ x fluency, its MLM passes counted in the budget. None: no
+            init: ``sentence`` (logits peaked on the sentence's tokens), ``random_tokens``
+                (peaked on random tokens) or ``uniform`` (random logits).
+            confidence: softmax mass of the initial token, for the peaked inits; measured at the
+                method's start temperature for ``sentence`` (the start sentence is the input at
+                step 0), at T=1 for ``random_tokens``.
+            seed: seed of every random choice; job ``j`` draws from its own stream.
+            snapshot_every: record tokens and activations every k steps in the results.
+            fluency_weight: λ of the objective's fluency term (``models.fluency``: PLL per token
+                under ``fluency_model`` minus the unigram log-probability per token); gcg ranks
+                swaps by activation + λ x fluency, its MLM passes counted in the budget. None: no
                 fluency; 0: fluency of the start, final and last sentences reported only.
             fluency_model: the masked LM of the fluency term.
-            fluency_weights: epo: one population member per λ, each kept on activation + λ x
-                fluency; None: 0, 0.25, 1, 4 (0 and log-uniform; ``methods.epo``). epo's fluency
-                comes from these, so ``fluency_weight`` (gcg's one λ) must be None or 0.
         """
         super().__init__()
-        self.save_hyperparameters()  # collects the subclass's arguments too (Lightning walks the __init__ frames)
+        self.save_hyperparameters(ignore=["method"])  # collects the subclass's arguments too
         check_positive("num_iterations", num_iterations)
-        check_positive("lr", lr)
+        check_positive("snapshot_every", snapshot_every)
         if not 0 < confidence < 1:
             raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1")
-        for name, value in (("snapshot_every", snapshot_every), ("log_every", log_every), ("image_every", image_every)):
-            check_positive(name, value)
-        if method not in METHODS:
-            raise ConfigError(f"method {method!r} is not known: use one of {', '.join(METHODS)}")
-        check_positive("search_top_k", search_top_k)
-        check_positive("candidates", candidates)
         if max_passes is not None:
             check_positive("max_passes", max_passes)
-        if fluency_weights is not None and not (fluency_weights and all(0 <= w < math.inf for w in fluency_weights)):
-            raise ConfigError(f"fluency_weights={fluency_weights} must be a non-empty list of finite λ >= 0")
-        if method == "epo" and fluency_weight:
-            raise ConfigError(
-                f"fluency_weight={fluency_weight} is gcg's one λ: epo's population takes its λ from fluency_weights"
-            )
         self.method = build_method(method)
-        self.fluency: Fluency | None = None
-        self.schedule = TemperatureSchedule(start_temp, end_temp, num_iterations, warmup, anneal)
+        self.method.check_objective(fluency_weight)
+        self.hparams["method"] = self.method.spec()  # results and resume see the method with its settings
         self.model_name = model
         self.config = load_config(model)
         self.tokenizer = load_tokenizer(model)
         self.num_iterations = num_iterations
+        self.fluency_weight = fluency_weight
+        self.fluency: Fluency | None = None
         self.strict_loading = False  # the frozen encoder is not in checkpoints
         self.readout: EncoderReadout | None = None
         self.soft: SoftTokens | None = None
@@ -173,6 +130,15 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         self.last_step: StepRecord | None = None
         self._snapped: tuple[Tensor, Tensor] | None = None  # (ids, value) of the last snapped evaluation
         self._passes_before = 0.0  # passes per job spent before a resume
+
+    @classmethod
+    def comparable_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """Parsed settings as the run stores them (``method`` in its full spelling), for resume checks."""
+        if "method" in settings:
+            method = settings["method"]
+            method = method.as_dict() if hasattr(method, "as_dict") else method
+            settings = {**settings, "method": build_method(method).spec()}
+        return settings
 
     # -- what subclasses provide -------------------------------------------------------------
     def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:
@@ -215,18 +181,22 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         return load_encoder(self.model_name)
 
     # -- model and jobs ----------------------------------------------------------------------
-    @property
+    @cached_property
     def jobs(self) -> list[Job]:
-        if not hasattr(self, "_jobs"):
-            self._jobs = self.build_jobs()
-            if not self._jobs:
-                raise ConfigError("no jobs: give at least one sentence and target")
-        return self._jobs
+        """Every job of the run, built from the arguments on first use (``check_inputs``)."""
+        jobs = self.build_jobs()
+        if not jobs:
+            raise ConfigError("no jobs: give at least one sentence and target")
+        return jobs
+
+    def check_inputs(self) -> None:
+        """Build and validate every job: a bad sentence, position or file is one ConfigError
+        before any model work (the CLI calls it right after parsing; ``setup`` otherwise)."""
+        self.jobs  # noqa: B018  (built and validated)
 
     def setup(self, stage: str) -> None:
-        """A Trainer built by hand with stock DDP is refused too (the CLI already chose job sharding)."""
-        if self.trainer.world_size > 1 and not isinstance(self.trainer.strategy, JobShardingStrategy):
-            job_strategy(type(self).__name__, self.trainer.strategy, self.trainer.world_size)
+        self.check_inputs()
+        require_job_sharding(self)
 
     def configure_model(self) -> None:
         if self.readout is not None or self.idle_weight is not None:
@@ -253,22 +223,34 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             init=self.hparams.init,
             confidence=self.hparams.confidence,
             special_ids=torch.tensor(self.tokenizer.all_special_ids),
-            temperature=self.hparams.start_temp if self.hparams.init == "sentence" else 1.0,
+            temperature=self.method.start_temperature() if self.hparams.init == "sentence" else 1.0,
         )
         self.prepare_targets()
         self.readout.passes = 0  # preparing targets is not search
-        if self.hparams.fluency_weight is not None:
+        if self.fluency_weight is not None or self.method.needs_fluency:
             self.fluency = Fluency(self.hparams.fluency_model)
-        self.method.setup(self)
+        self.method.setup(self, self.num_iterations)
 
     def configure_optimizers(self) -> torch.optim.Optimizer | None:
         if self.idle_weight is not None:  # a rank without jobs steps in time with the others
-            return torch.optim.SGD([self.idle_weight], lr=self.hparams.lr)
-        # anneal's Adam is fused: one pass over the logits instead of ~6 with (jobs x positions,
-        # vocab) temporaries; the same update up to the last bit of rounding
-        return self.method.optimizer(self)
+            return torch.optim.SGD([self.idle_weight], lr=0.0)
+        return self.method.configure_optimizer(self)
 
-    # -- budget and randomness of the search methods -----------------------------------------
+    # -- what a search method sees (``methods.SearchHost``) ------------------------------------
+    @property
+    def word_embeddings(self) -> Tensor:
+        return self.readout.word_embeddings
+
+    @cached_property
+    def special_ids(self) -> Tensor:
+        """[CLS], [SEP], [PAD], [MASK], [UNK]: tokens a method never writes (sorted ids)."""
+        return torch.tensor(sorted(set(self.tokenizer.all_special_ids)), dtype=torch.long)
+
+    def objective_of(self, **inputs: Tensor) -> Tensor:
+        """The objective of every local job from ``input_ids`` or ``inputs_embeds``."""
+        return self.objective(self.states(**inputs), self.attention_mask)
+
+    # -- budget and randomness ---------------------------------------------------------------
     @property
     def passes(self) -> float:
         """Encoder passes per job so far (the jobs of a batch advance together, so they share
@@ -283,13 +265,13 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         mask = self.attention_mask.repeat(len(ids) // len(self.attention_mask), 1)
         return self.fluency(ids, mask)
 
-    def job_generator(self, row: int, step: int) -> torch.Generator:
-        """The random stream of local job ``row`` at ``step``: the job's own ``seed`` if it has one
-        (a targets file), else the run's seed and the job's index, so batching never changes it."""
+    def job_generator(self, row: int, draw: int) -> torch.Generator:
+        """The random stream number ``draw`` of local job ``row``: the job's own ``seed`` if it has
+        one (a targets file), else the run's seed and the job's index, so batching never changes it."""
         job = self.local_jobs[row]
         if job.seed is not None:
-            return job_generator(job.seed, 0, step)
-        return job_generator(self.hparams.seed, job.index, step)
+            return job_generator(job.seed, 0, draw)
+        return job_generator(self.hparams.seed, job.index, draw)
 
     def remember_snapped(self, ids: Tensor, value: Tensor) -> None:
         """A method that evaluated real tokens itself hands the value over (no second forward)."""
@@ -299,17 +281,17 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         return step_loader(self.num_iterations)
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import FigureLogger, ResultWriter, StepLogger
+        from lightning_dream.callbacks import FigureLogger, ResultWriter
         from lightning_dream.callbacks.progress import progress_bar
 
-        return [StepLogger(), ResultWriter(), FigureLogger(), *progress_bar(self._trainer)]
+        return [ResultWriter(), FigureLogger(), *progress_bar(self._trainer)]  # TODO(merge): StepLogger
 
     # -- the loop ----------------------------------------------------------------------------
-    def evaluate(self, step: int, temperature: float) -> Evaluation:
-        """The soft input's value (with grad), the snapped tokens and their value, of every local job."""
-        noise = self.soft.gumbel_noise(step) if self.hparams.gumbel else None
+    def evaluate(self, temperature: float, noise: Tensor | None = None) -> Evaluation:
+        """The soft input's value at ``temperature`` (with grad; ``noise`` added to the logits),
+        the snapped tokens and their value, of every local job."""
         embeds = self.soft.embeds(self.readout.word_embeddings, temperature, noise)
-        soft = self.objective(self.states(inputs_embeds=embeds), self.attention_mask)
+        soft = self.objective_of(inputs_embeds=embeds)
         ids = self.soft.snapped_ids()
         return Evaluation(soft, self.snapped_value(ids), ids)
 
@@ -320,7 +302,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         token changes in about the first boost / (2 lr) steps (~60 of a reconstruction: Adam moves
         a logit by about lr per step), and after that a few jobs of a batch change per step."""
         if self._snapped is None:
-            value = self.objective(self.states(input_ids=ids), self.attention_mask)
+            value = self.objective_of(input_ids=ids)
         else:
             rows = (self._snapped[0] != ids).any(1).nonzero()[:, 0]
             value = self._snapped[1]
@@ -334,7 +316,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         """The objective of the real tokens ``ids`` for the job rows ``rows``. Here the whole batch
         is run and those rows picked; an experiment whose objective can run on a subset of its
         jobs (Reconstruct) runs only those rows."""
-        return self.objective(self.states(input_ids=ids), self.attention_mask)[rows]
+        return self.objective_of(input_ids=ids)[rows]
 
     @torch.no_grad()
     def candidate_values(self, candidates: Tensor) -> Tensor:
@@ -366,7 +348,8 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         step = self.global_step
         if self.idle_weight is not None or self.budget_spent():  # no jobs here, or their budget spent
             empty = torch.zeros(0)
-            self.last_step = StepRecord(step, self.schedule(step), [], empty.long(), empty, empty)
+            temperature = self.method.temperature(step, self.num_iterations)
+            self.last_step = StepRecord(step, temperature, [], empty.long(), empty, empty)
             return torch.zeros((), requires_grad=True) if self.idle_weight is None else self.idle_weight.sum() * 0
         loss, ids, snapped, temperature = self.search_step(step)
         self.log("T", temperature, prog_bar=True, logger=False)  # TensorBoard's temperature comes from StepLogger
@@ -396,21 +379,23 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
                 "passes": self.passes,
             }
         self.tracker.update(step, ids, snapped, record)
-        self.last_step = StepRecord(step, temperature, [j.index for j in self.local_jobs], ids, soft.detach(), snapped)
+        job_ids, reported = [j.index for j in self.local_jobs], self.reported
+        self.last_step = StepRecord(step, temperature, job_ids, ids, reported(soft.detach()), reported(snapped))
         return loss, ids, snapped, temperature
 
-    #: what the objective is called in TensorBoard tags and the summary (Reconstruct: distance)
-    value_name: ClassVar[str] = "activation"
+    def reported(self, value: Tensor) -> Tensor:
+        """The objective as logged and summarised (Reconstruct reports its distance, minus the objective)."""
+        return value
 
     def live_numbers(self, ids: Tensor, snapped: Tensor) -> dict[str, Tensor]:
         """The progress bar's numbers (also TensorBoard scalars): the mean over jobs of the final
-        (best snapped so far) activation relative to the start (``jobs.gain``; a sharded run's bar
-        shows rank 0's jobs)."""
-        return {"final/start": gain(self.tracker.start_value, self.tracker.best_value).mean()}
+        (best snapped so far) activation relative to the start (``summaries.gain``; a sharded run's
+        bar shows rank 0's jobs)."""
+        return {"final/start": gain(self.tracker.start_value, self.tracker.final_value).mean()}
 
     # -- checkpoints -------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("readout.")}
+        checkpoint["state_dict"] = without_frozen_encoder(checkpoint["state_dict"])
         checkpoint["job_tracker"] = self.tracker.state_dict()
         checkpoint["passes_per_job"] = self.passes
         # the last snapped evaluation: without it a resumed run pays a forward the uninterrupted one does
@@ -492,15 +477,15 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
             start_sentence=self.text(t.start_ids, row),
             start_tokens=self.tokens(t.start_ids, row),
             start_activation=float(t.start_value[row]),
-            final_sentence=self.text(t.best_ids, row),
-            final_tokens=self.tokens(t.best_ids, row),
-            final_activation=float(t.best_value[row]),
+            final_sentence=self.text(t.final_ids, row),
+            final_tokens=self.tokens(t.final_ids, row),
+            final_activation=float(t.final_value[row]),
             last_sentence=self.text(last, row),
             last_tokens=self.tokens(last, row),
             last_activation=float(last_value[row]),
             snapshots=snapshots,
             extra={
-                "method": self.hparams.method,
+                "method": self.method.name,
                 "passes": self.passes,
                 **self.fluency_fields(row, last),
                 **self.method.result_fields(self, row),
@@ -524,18 +509,17 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         return Summary(f"{type(self).__name__}: start -> final (best snapped) sentence", columns, rows)
 
     def headline(self, payload: dict[str, Any]) -> float:
-        """Mean over jobs of the final (best snapped) activation relative to the start (``jobs.gain``)."""
+        """Mean over jobs of the final (best snapped) activation relative to the start (``summaries.gain``)."""
         jobs = payload["jobs"]
-        start = torch.tensor([float(j["start_activation"]) for j in jobs])
-        final = torch.tensor([float(j["final_activation"]) for j in jobs])
-        return float(gain(start, final).mean())
+        gains = [gain(float(j["start_activation"]), float(j["final_activation"])) for j in jobs]
+        return sum(gains) / len(gains)
 
     def fluency_fields(self, row: int, last: Tensor) -> dict[str, float]:
         """Fluency and its two parts of the job's start, final and last sentences (if asked for)."""
         if self.fluency is None:
             return {}
         fields, spent = {}, self.fluency.passes
-        for stage, ids in (("start", self.tracker.start_ids), ("final", self.tracker.best_ids), ("last", last)):
+        for stage, ids in (("start", self.tracker.start_ids), ("final", self.tracker.final_ids), ("last", last)):
             score = self.fluency(ids[row : row + 1].to(self.device), self.attention_mask[row : row + 1])
             fields.update({f"{stage}_{name}": float(getattr(score, name)[0]) for name in ("fluency", "pll", "unigram")})
         self.fluency.passes = spent  # scoring the reported sentences is not search: the next job's passes stay

@@ -16,12 +16,13 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any, ClassVar
+from functools import cached_property
+from typing import Any, ClassVar, Literal
 
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import Callback
-from torch import Tensor, nn
+from torch import nn
 from torch.utils.data import DataLoader
 from transformers import PreTrainedModel
 
@@ -30,21 +31,17 @@ from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.experiments.soft_input.base import reopen_epoch
 from lightning_dream.experiments.soft_input.dream import Dream, job_from_line
 from lightning_dream.experiments.soft_input.jobs import Job
-from lightning_dream.experiments.soft_input.methods import METHODS
-from lightning_dream.experiments.soft_input.methods.base import banned_ids
-from lightning_dream.experiments.soft_input.methods.epo import DEFAULT_WEIGHTS as EPO_WEIGHTS
+from lightning_dream.experiments.soft_input.methods import METHODS, MethodChoice, SearchMethod, build_method
 from lightning_dream.experiments.soft_input.targets import TargetLine, read_targets
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import substituted_at_position
+from lightning_dream.models.readout import without_frozen_encoder
 from lightning_dream.results import COMPARE_METHODS_FORMAT, ResultSource, Summary
-from lightning_dream.strategies import JobShardingStrategy, balanced_shard, check_whole_checkpoint, job_strategy
+from lightning_dream.strategies import balanced_shard, check_whole_checkpoint, require_job_sharding
 
 SPANS = ("word", "sentence")
-#: passes per job of one annealing step: forward and backward of the soft input, forward of the snapped
-#: tokens when one changed (an upper bound; measured mean on the 20 targets: see docs/search_methods.md)
-ANNEAL_PASSES_PER_STEP = 3
-#: the study's annealing: 3,000 steps with a 200-step warm-up (scaled with the budget's steps)
-STUDY_STEPS, STUDY_WARMUP = 3000, 200
+#: the default budget: what the study's 3,000 annealing steps spend at most (3 passes a step)
+DEFAULT_PASSES = 9000
 #: exhaustive search: substituted sentences per forward
 EXHAUSTIVE_BATCH = 1024
 
@@ -68,51 +65,24 @@ TABLE_COLUMNS = {
 }
 
 
-def step_cost(method: str, settings: dict[str, Any]) -> int:
-    """Encoder passes per job of one step of ``method`` without a fluency term (``methods``); epo's
-    MLM passes (one per scored word) come on top, so its figure is a lower bound."""
-    if method == "gcg":
-        return 2 + settings.get("candidates", 64)
-    if method == "epo":  # a gradient per member at the start, then the mutations
-        return 2 * len(settings.get("fluency_weights") or EPO_WEIGHTS) + settings.get("candidates", 64)
-    return ANNEAL_PASSES_PER_STEP if method == "anneal" else 2
-
-
-def fewest_passes(method: str, settings: dict[str, Any]) -> int:
-    """The fewest encoder passes per job one step of ``method`` can spend: gcg's swaps while its
-    ranking is kept, epo's mutations, a forward and a backward otherwise. No method takes more
-    steps than its budget over this, so the step loader ends no earlier than the last method and the
-    progress bar's total is near the steps a run takes (not one step per pass)."""
-    if method == "gcg":
-        return settings.get("candidates", 64)
-    if method == "epo":  # the mutations are split evenly across the members
-        members = len(settings.get("fluency_weights") or EPO_WEIGHTS)
-        return members * max(1, settings.get("candidates", 64) // members)
-    return 2
-
-
 class MethodSearch(Dream):
     """One method's local jobs of a comparison: a Dream over given jobs, on the shared encoder
-    (built by ``method_search``, so neither lands in its hyperparameters)."""
+    (``of``: set after construction, so neither lands in its hyperparameters)."""
 
     given: tuple[list[Job], PreTrainedModel]
 
-    def __init__(self, **settings: Any):
-        super().__init__(**settings)
-        self.steps = 0
+    @classmethod
+    def of(cls, jobs: list[Job], encoder: PreTrainedModel, **settings: Any) -> MethodSearch:
+        search = cls(**settings)
+        search.given = (jobs, encoder)  # a tuple: the encoder is not registered as a submodule
+        search.steps = 0
+        return search
 
     def build_jobs(self) -> list[Job]:
         return self.given[0]
 
     def load_model(self) -> PreTrainedModel:
         return self.given[1]
-
-
-def method_search(jobs: list[Job], encoder: PreTrainedModel, **settings: Any) -> MethodSearch:
-    search = MethodSearch.__new__(MethodSearch)
-    search.given = (jobs, encoder)  # a tuple: nn.Module allows it before __init__
-    search.__init__(**settings)
-    return search
 
 
 class CompareMethods(pl.LightningModule, ResultSource):
@@ -122,20 +92,21 @@ class CompareMethods(pl.LightningModule, ResultSource):
     def __init__(
         self,
         targets: str,
-        methods: list[str] | None = None,
-        max_passes: int = STUDY_STEPS * ANNEAL_PASSES_PER_STEP,
-        spans: list[str] = list(SPANS),  # noqa: B006  (jsonargparse shows the default)
+        methods: list[MethodChoice] | None = None,
+        max_passes: int = DEFAULT_PASSES,
+        spans: list[Literal["word", "sentence"]] = list(SPANS),  # noqa: B006  (jsonargparse shows the default)
         model: str = "minilm-l6",
         seed: int = 0,
         fluency_weight: float | None = 0.0,
         fluency_model: str = "minilm-l6-mlm",
-        method_settings: dict[str, dict[str, Any]] | None = None,
         snapshots: int = 20,
     ):
         """
         Args:
             targets: a targets file (``.jsonl``, Dream's ``targets`` format): one target per line.
-            methods: the methods compared (default: every one in ``methods.METHODS``).
+            methods: the methods compared, each by name or with its own settings
+                (``{class_path: gcg, init_args: {candidates: 32}}``); default: every one in
+                ``methods.METHODS`` at its defaults.
             max_passes: encoder passes per job every method may spend (default 9,000: what 3,000
                 annealing steps spend at most, 3 passes a step).
             spans: ``word`` (the target's position alone changes) and/or ``sentence`` (every word).
@@ -144,8 +115,6 @@ class CompareMethods(pl.LightningModule, ResultSource):
             fluency_weight: λ of every method's fluency term; 0: the start and final sentences'
                 fluency reported only (``models.fluency``); None: no fluency.
             fluency_model: the masked LM of the fluency.
-            method_settings: per method, Dream settings that differ from the defaults, e.g.
-                ``{gcg: {candidates: 32}, anneal: {lr: 0.2}}``.
             snapshots: about how many snapshots each job keeps (the activation-vs-passes curves).
         """
         super().__init__()
@@ -155,38 +124,22 @@ class CompareMethods(pl.LightningModule, ResultSource):
         # at step N + 1 needs: Lightning's warning about manual optimization's checkpoints is expected
         warnings.filterwarnings("ignore", "Using ModelCheckpoint with manual optimization", UserWarning)
         self.strict_loading = False  # the frozen encoder is not in checkpoints
-        self.methods = list(METHODS) if methods is None else list(methods)
-        unknown = [m for m in self.methods if m not in METHODS]
-        if unknown or not self.methods:
-            raise ConfigError(f"methods {unknown or '[]'} not known: use some of {', '.join(METHODS)}")
+        chosen = [build_method(m) for m in (list(METHODS) if methods is None else methods)]
+        names = [method.name for method in chosen]
+        if not chosen or len(set(names)) < len(names):
+            raise ConfigError(f"methods {names}: give each method once (known: {', '.join(METHODS)})")
         if not spans or set(spans) - set(SPANS):
             raise ConfigError(f"spans={spans}: use word and/or sentence")
-        self.settings = {m: dict((method_settings or {}).get(m, {})) for m in self.methods}
         check_positive("max_passes", max_passes)
         check_positive("snapshots", snapshots)
-        cost = {m: step_cost(m, self.settings[m]) for m in self.methods}
+        self.methods: dict[str, SearchMethod] = dict(zip(names, chosen))
+        self.hparams["methods"] = [method.spec() for method in chosen]
+        cost = {name: method.step_cost() for name, method in self.methods.items()}
         if max_passes < max(cost.values()):
             raise ConfigError(
                 f"max_passes={max_passes} is less than one step: {', '.join(f'{m} {c}' for m, c in cost.items())}"
                 " passes per job"
             )
-        self.cost = cost
-        lines = read_targets(targets)
-        tokenizer, config = load_tokenizer(model), load_config(model)
-        self.all_jobs: list[Job] = []
-        for number, line in enumerate(lines, 1):
-            for span in spans:
-                if span == "word" and line.word_id is None:
-                    raise ConfigError(f"{targets}:{number}: a single-word run needs the target's word_id")
-                first, last = (line.word_id, line.word_id) if span == "word" else (None, None)
-                spanned = TargetLine(**{**line.to_json(), "start_change": first, "end_change": last})
-                for method in self.methods:
-                    try:
-                        job = job_from_line(spanned, len(self.all_jobs), tokenizer, config)
-                    except ConfigError as err:
-                        raise ConfigError(f"{targets}:{number} ({span} run): {err}") from None
-                    job.info = {"target": number - 1, "span": span, "method": method}
-                    self.all_jobs.append(job)
         self.searches = nn.ModuleDict()
         self.wall: dict[str, float] = {}
         self.exhaustive: dict[int, tuple[str, float]] | None = None  # per single-word job: best token, value
@@ -194,44 +147,69 @@ class CompareMethods(pl.LightningModule, ResultSource):
         self.method_optimizers: dict[str, torch.optim.Optimizer] = {}
         self.restored_optimizers: dict[str, dict[str, Any]] = {}
 
-    def child_settings(self, method: str) -> dict[str, Any]:
-        budget, cost = self.hparams.max_passes, self.cost[method]
-        settings: dict[str, Any] = {"num_iterations": budget + 1}
-        if method == "anneal":  # the study's schedule, shortened to the steps the budget buys
-            steps = math.ceil(budget / ANNEAL_PASSES_PER_STEP)
-            settings = {"num_iterations": steps, "warmup": round(STUDY_WARMUP * min(1.0, steps / STUDY_STEPS))}
-        snapshot_every = max(1, budget // (cost * self.hparams.snapshots))
-        return {
-            **settings,
-            "snapshot_every": snapshot_every,
-            **self.settings[method],
-            "method": method,
-            "model": self.hparams.model,
-            "seed": self.hparams.seed,
-            "max_passes": budget,
-            "fluency_weight": self.hparams.fluency_weight,
-            "fluency_model": self.hparams.fluency_model,
-        }
+    @cached_property
+    def jobs(self) -> list[Job]:
+        """(target x span x method) jobs, in that order, from the targets file; each job's ``info``
+        names its target (line index), span and method."""
+        path = self.hparams.targets
+        tokenizer, config = load_tokenizer(self.hparams.model), load_config(self.hparams.model)
+        jobs: list[Job] = []
+        for number, line in enumerate(read_targets(path), 1):
+            for span in self.hparams.spans:
+                if span == "word" and line.word_id is None:
+                    raise ConfigError(f"{path}:{number}: a single-word run needs the target's word_id")
+                first, last = (line.word_id, line.word_id) if span == "word" else (None, None)
+                spanned = TargetLine(**{**line.to_json(), "start_change": first, "end_change": last})
+                for method in self.methods:
+                    try:
+                        job = job_from_line(spanned, len(jobs), tokenizer, config)
+                    except ConfigError as err:
+                        raise ConfigError(f"{path}:{number} ({span} run): {err}") from None
+                    job.info = {"target": number - 1, "span": span, "method": method}
+                    jobs.append(job)
+        return jobs
+
+    def check_inputs(self) -> None:
+        """Read and validate the targets file: one ConfigError before any model work."""
+        self.jobs  # noqa: B018  (built and validated)
+
+    def child(self, name: str, jobs: list[Job], encoder: PreTrainedModel) -> MethodSearch:
+        """The search of one method over its local jobs: the method set for the budget (its steps),
+        a snapshot about every budget / ``snapshots`` passes, the comparison's shared settings."""
+        budget = self.hparams.max_passes
+        method, steps = self.methods[name].for_budget(budget)
+        return MethodSearch.of(
+            jobs,
+            encoder,
+            num_iterations=steps,
+            snapshot_every=max(1, budget // (method.step_cost() * self.hparams.snapshots)),
+            method=method,
+            model=self.hparams.model,
+            seed=self.hparams.seed,
+            max_passes=budget,
+            fluency_weight=self.hparams.fluency_weight,
+            fluency_model=self.hparams.fluency_model,
+        )
 
     def setup(self, stage: str) -> None:
-        if self.trainer.world_size > 1 and not isinstance(self.trainer.strategy, JobShardingStrategy):
-            job_strategy(type(self).__name__, self.trainer.strategy, self.trainer.world_size)
+        self.check_inputs()
+        require_job_sharding(self)
 
     def configure_model(self) -> None:
         if len(self.searches) or hasattr(self, "local"):
             return
         owned = set(self.rank_targets(self.trainer.global_rank, self.trainer.world_size))
-        self.local = [job for job in self.all_jobs if job.info["target"] in owned]
+        self.local = [job for job in self.jobs if job.info["target"] in owned]
         if not self.local:
             return
         encoder = load_encoder(self.hparams.model)
-        for method in self.methods:
-            jobs = [job for job in self.local if job.info["method"] == method]
+        for name in self.methods:
+            jobs = [job for job in self.local if job.info["method"] == name]
             if jobs:
-                search = method_search(jobs, encoder, **self.child_settings(method))
+                search = self.child(name, jobs, encoder)
                 search.configure_model()
-                self.searches[method] = search
-                self.wall[method] = 0.0
+                self.searches[name] = search
+                self.wall[name] = 0.0
 
     def on_train_start(self) -> None:
         """The exhaustive searches, unless a resume restored them (they can take most of an hour)."""
@@ -243,7 +221,7 @@ class CompareMethods(pl.LightningModule, ResultSource):
         runs once, on its rank, and targets at deeper layers or in longer sentences (a pass costs
         layers x tokens) are spread over the ranks by ``balanced_shard``."""
         first = {}
-        for job in self.all_jobs:
+        for job in self.jobs:
             first.setdefault(job.info["target"], job)
         costs = [first[t].target.layer * len(first[t].input_ids) for t in sorted(first)]
         return [sorted(first)[i] for i in balanced_shard(costs, rank, world_size)]
@@ -255,7 +233,7 @@ class CompareMethods(pl.LightningModule, ResultSource):
         search = next(iter(self.searches.values()))
         encoder = search.given[1]
         allowed = torch.ones(encoder.config.vocab_size, dtype=torch.bool)
-        allowed[banned_ids(search)] = False
+        allowed[search.special_ids] = False
         candidates = allowed.nonzero()[:, 0]
         by_target: dict[int, tuple[str, float]] = {}
         found = {}
@@ -266,9 +244,7 @@ class CompareMethods(pl.LightningModule, ResultSource):
                 ids, t = torch.tensor(job.input_ids), job.target
                 values = torch.cat(
                     [
-                        self.reduce(
-                            substituted_at_position(encoder, ids, job.start_change, batch, t.layer, t.position), job
-                        )
+                        t.reduce(substituted_at_position(encoder, ids, job.start_change, batch, t.layer, t.position))
                         for batch in candidates.split(EXHAUSTIVE_BATCH)
                     ]
                 )
@@ -277,13 +253,6 @@ class CompareMethods(pl.LightningModule, ResultSource):
                 by_target[job.info["target"]] = (token, float(values[top]))
             found[job.index] = by_target[job.info["target"]]
         return found
-
-    @staticmethod
-    def reduce(vectors: Tensor, job: Job) -> Tensor:
-        """The target's value from its vectors at the position (B, H), as the Dream objective reads it."""
-        if job.target.neuron is not None:
-            return vectors[:, job.target.neuron]
-        return vectors.mean(-1) if job.target.reduction == "mean" else vectors.norm(dim=-1)
 
     # -- the loop --------------------------------------------------------------------------------
     def configure_optimizers(self) -> torch.optim.Optimizer:
@@ -300,8 +269,9 @@ class CompareMethods(pl.LightningModule, ResultSource):
         return torch.optim.SGD([self.step_clock], lr=0.0)
 
     def train_dataloader(self) -> DataLoader:
+        """As many steps as the method with the cheapest steps can take within the budget."""
         budget = self.hparams.max_passes
-        return step_loader(max(math.ceil(budget / fewest_passes(m, self.settings[m])) for m in self.methods) + 1)
+        return step_loader(max(math.ceil(budget / m.fewest_passes()) for m in self.methods.values()) + 1)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         budget = self.hparams.max_passes
@@ -324,7 +294,7 @@ class CompareMethods(pl.LightningModule, ResultSource):
     # -- checkpoints: each method's own (its Dream's job tracker and passes), its steps and wall time,
     # and the exhaustive searches' results (a resumed run does not search again)
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if ".readout." not in k}
+        checkpoint["state_dict"] = without_frozen_encoder(checkpoint["state_dict"])
         methods = {}
         for method, search in self.searches.items():
             state: dict[str, Any] = {"state_dict": {}}
@@ -354,6 +324,14 @@ class CompareMethods(pl.LightningModule, ResultSource):
 
     def run_complete(self, trainer: pl.Trainer) -> bool:
         return not trainer.interrupted and self.budget_spent()
+
+    @classmethod
+    def comparable_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """Parsed settings as the run stores them (each method in its full spelling), for resume checks."""
+        if settings.get("methods") is None:
+            return settings
+        methods = [m.as_dict() if hasattr(m, "as_dict") else m for m in settings["methods"]]
+        return {**settings, "methods": [build_method(m).spec() for m in methods]}
 
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks import FigureLogger, ResultWriter

@@ -1,4 +1,4 @@
-"""Dream: gradient ascent on the soft input to maximise a neuron, a word's vector or a layer."""
+"""Dream: move the input to maximise a neuron, a word's vector or a layer (any search method)."""
 
 from __future__ import annotations
 
@@ -73,14 +73,13 @@ class Dream(SoftInputExperiment):
         self.target_kind = target
         self.word_id = word_id if target != "layer" else None
         self.span = (start_change, end_change)
-        self.target_lines = read_targets(targets) if targets is not None else None
-        self.jobs  # build and validate now, before any model work
+        self.targets_file = targets
 
     def build_jobs(self) -> list[Job]:
-        if self.target_lines is None:
+        if self.targets_file is None:
             return super().build_jobs()
         jobs = []
-        for number, line in enumerate(self.target_lines, 1):
+        for number, line in enumerate(read_targets(self.targets_file), 1):
             try:
                 jobs.append(job_from_line(line, len(jobs), self.tokenizer, self.config))
             except ConfigError as err:

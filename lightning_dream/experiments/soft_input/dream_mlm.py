@@ -57,7 +57,6 @@ class DreamMLM(SoftInputExperiment):
             raise ConfigError("target_tokens is empty: give at least one token")
         self.target_ids = {token: self.single_token_id(token) for token in targets}
         self.span = (start_change, end_change)
-        self.jobs  # build and validate now, before any model work
 
     def single_token_id(self, token: str) -> int:
         pieces = self.tokenizer.tokenize(token)

@@ -41,13 +41,6 @@ def change_span(ids: list[int], start: int | None, end: int | None) -> tuple[int
     return start, end
 
 
-def gain(start: Tensor, best: Tensor) -> Tensor:
-    """How far the final (best snapped) value got relative to the start, per job: ``best / start``
-    for a positive start, and ``1 + (best - start) / |start|`` in general (so it grows as ``best``
-    does whatever the start's sign); 1 means no progress."""
-    return 1 + (best - start) / start.abs().clamp_min(1e-12)
-
-
 def token_recovery(ids: torch.Tensor, job: Job) -> float:
     """Fraction of the job's changeable positions whose token equals the original sentence's."""
     positions = list(job.change_positions)
@@ -110,25 +103,25 @@ class JobResult:
 
 
 class JobTracker:
-    """Start, best (the job's final result) and periodic snapshots of each local job; checkpointed
-    so resume is exact. Every objective is maximised (Reconstruct's is minus its distance), so the
-    best is the highest value seen."""
+    """Start, final (the best snapped input seen: the job's result) and periodic snapshots of each
+    local job; checkpointed so resume is exact. Every objective is maximised (Reconstruct's is minus
+    its distance), so the final is the highest value seen."""
 
     def __init__(self) -> None:
         self.start_ids: Tensor | None = None
         self.start_value: Tensor | None = None
-        self.best_ids: Tensor | None = None
-        self.best_value: Tensor | None = None
+        self.final_ids: Tensor | None = None
+        self.final_value: Tensor | None = None
         self.snapshots: list[dict[str, Any]] = []
 
     def update(self, step: int, ids: Tensor, snapped: Tensor, record: dict[str, Any] | None) -> None:
         ids, snapped = ids.detach().cpu(), snapped.detach().float().cpu()
         if self.start_ids is None:
             self.start_ids, self.start_value = ids.clone(), snapped.clone()
-            self.best_ids, self.best_value = ids.clone(), snapped.clone()
-        better = snapped > self.best_value
-        self.best_value = torch.where(better, snapped, self.best_value)
-        self.best_ids[better] = ids[better]
+            self.final_ids, self.final_value = ids.clone(), snapped.clone()
+        better = snapped > self.final_value
+        self.final_value = torch.where(better, snapped, self.final_value)
+        self.final_ids[better] = ids[better]
         if record is not None:
             self.snapshots.append({"step": step, **record})
 
@@ -136,4 +129,9 @@ class JobTracker:
         return dict(vars(self))
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        vars(self).update(state)
+        """A tracker's state; one saved before ``final_*`` was called so (``best_*``) reads the same."""
+        vars(self).update({OLD_NAMES.get(key, key): value for key, value in state.items()})
+
+
+#: the tracker's fields in checkpoints written before the final (best snapped) input was called final
+OLD_NAMES = {"best_ids": "final_ids", "best_value": "final_value"}

@@ -12,9 +12,11 @@ variants move the target first:
 from __future__ import annotations
 
 import random
+from functools import cached_property
 from typing import Any, Literal
 
 import torch
+from jsonargparse import lazy_instance
 from torch import Tensor
 
 from lightning_dream.data.activations import load_activation
@@ -24,6 +26,8 @@ from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.inspection.cav import load_cav
 from lightning_dream.experiments.soft_input.base import SoftInputExperiment
 from lightning_dream.experiments.soft_input.jobs import Job, JobResult, batch_jobs, token_recovery
+from lightning_dream.experiments.soft_input.methods import MethodChoice
+from lightning_dream.experiments.soft_input.methods.anneal import Anneal
 from lightning_dream.models.readout import ActivationTarget, parse_layers
 from lightning_dream.models.soft_tokens import Init
 from lightning_dream.results import (
@@ -54,8 +58,7 @@ class Reconstruct(SoftInputExperiment):
         min_words: int = 8,
         max_words: int = 12,
         num_iterations: int = 300,
-        end_temp: float = 0.01,
-        warmup: int = 0,
+        method: MethodChoice = lazy_instance(Anneal, end_temp=0.01, warmup=0),
         init: Init = "random_tokens",
         **kwargs: Any,
     ):
@@ -74,33 +77,38 @@ class Reconstruct(SoftInputExperiment):
             min_words: shortest corpus sentence (words).
             max_words: longest corpus sentence (words).
             num_iterations: optimisation steps (300 reach full recovery at early layers).
-            end_temp: final softmax temperature (from ``start_temp`` 2.0, exponential).
-            warmup: steps at ``start_temp`` before annealing.
+            method: how the input moves; by default annealing from T=2 to 0.01 with no warm-up.
             init: ``random_tokens`` (the reconstruction starts from random words), ``uniform`` or ``sentence``.
         """
-        super().__init__(num_iterations=num_iterations, end_temp=end_temp, warmup=warmup, init=init, **kwargs)
+        super().__init__(num_iterations=num_iterations, method=method, init=init, **kwargs)
         if sentences is None and corpus is None:
             raise ConfigError("give sentences or a corpus to draw them from")
-        if sentences is None:
-            pool = load_sentences(corpus, min_words, max_words)
-            if len(pool) < num_sentences:
-                raise ConfigError(
-                    f"corpus {corpus!r} has {len(pool)} sentences of {min_words}..{max_words} words,"
-                    f" num_sentences={num_sentences}"
-                )
-            sentences = random.Random(self.hparams.seed).sample(list(pool), num_sentences)
-        self.sentences = [sentences] if isinstance(sentences, str) else list(sentences)
         if target == "neuron" and neuron_id is None:
             raise ConfigError("target 'neuron' needs a neuron_id")
         if target != "layer" and word_id is None:
             raise ConfigError(f"target {target!r} needs a word_id (token position, [CLS] = 0)")
+        self.given_sentences = sentences
+        self.corpus = (corpus, num_sentences, min_words, max_words)
         self.layers = parse_layers(layers, self.config.num_hidden_layers)
         self.position = None if target == "layer" else word_id
         self.neuron = neuron_id if target == "neuron" else None
         self.span = (start_change, end_change)
-        self.jobs  # build and validate now, before any model work
 
     # -- jobs and targets --------------------------------------------------------------------
+    @cached_property
+    def sentences(self) -> list[str]:
+        """The given sentences, or ``num_sentences`` drawn from the corpus by ``seed``."""
+        if self.given_sentences is not None:
+            given = self.given_sentences
+            return [given] if isinstance(given, str) else list(given)
+        corpus, count, min_words, max_words = self.corpus
+        pool = load_sentences(corpus, min_words, max_words)
+        if len(pool) < count:
+            raise ConfigError(
+                f"corpus {corpus!r} has {len(pool)} sentences of {min_words}..{max_words} words, num_sentences={count}"
+            )
+        return random.Random(self.hparams.seed).sample(list(pool), count)
+
     def variants(self, ids: list[int]) -> list[dict[str, Any]]:
         """Extra job info per (sentence, layer); variants return one entry per target change."""
         return [{}]
@@ -153,6 +161,10 @@ class Reconstruct(SoftInputExperiment):
 
     value_name = "distance"
 
+    def reported(self, value: Tensor) -> Tensor:
+        """The distance (the objective is minus it)."""
+        return 0.0 - value  # 0.0 - : no "-0.000"
+
     def live_numbers(self, ids: Tensor, snapped: Tensor) -> dict[str, Tensor]:
         """Mean distance of the snapped tokens to the target and the fraction of the original's
         changeable tokens they recover, now (the result keeps the best)."""
@@ -190,7 +202,7 @@ class Reconstruct(SoftInputExperiment):
         """The final input is the one with the smallest distance seen (the objective is minus the
         distance, and the tracker keeps the highest); ``last_*`` is the last step's."""
         result = super().job_result(row, job, last, last_value)
-        final = self.tracker.best_ids[row]
+        final = self.tracker.final_ids[row]
         result.extra.update(
             original_tokens=self.tokenizer.convert_ids_to_tokens(job.input_ids),
             distance=-result.final_activation,
@@ -214,9 +226,9 @@ class ReconstructChanged(Reconstruct):
                 vector at every layer, same model).
             change_position: position in each sentence whose vector is replaced ([CLS] = 0).
         """
+        super().__init__(**kwargs)
         self.change_position = change_position
         self.swapped = load_activation(change_activation_file)
-        super().__init__(**kwargs)
 
     def variants(self, ids: list[int]) -> list[dict[str, Any]]:
         check_range("change_position", self.change_position, 0, len(ids) - 1)
@@ -262,12 +274,12 @@ class ReconstructShifted(Reconstruct):
             shift_start: first position whose activation is shifted ([CLS] = 0).
             shift_end: last shifted position, inclusive.
         """
+        super().__init__(**kwargs)
         if not magnitudes:
             raise ConfigError("magnitudes is empty: give at least one shift length")
         self.cav = load_cav(cav_file)
         self.magnitudes = list(magnitudes)
         self.shift = (shift_start, shift_end)
-        super().__init__(**kwargs)
 
     def variants(self, ids: list[int]) -> list[dict[str, Any]]:
         start, end = self.shift

@@ -111,9 +111,9 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
         vectors = substituted_at_position(
             self.encoder, ids, self.hparams.change_word, candidates, self.hparams.layer_id, self.word_id
         )
-        if self.neuron_ids != [None]:
-            return vectors[:, self.neuron_ids]
-        return (vectors.mean(-1) if self.hparams.reduction == "mean" else vectors.norm(dim=-1))[:, None]
+        layer, reduction = self.hparams.layer_id, self.hparams.reduction
+        targets = [ActivationTarget(layer, self.word_id, neuron, reduction) for neuron in self.neuron_ids]
+        return torch.stack([target.reduce(vectors) for target in targets], -1)
 
     def predict_dataloader(self) -> DataLoader:
         return sharded_loader(self.candidates().split(self.hparams.batch_size))

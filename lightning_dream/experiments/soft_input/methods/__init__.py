@@ -1,31 +1,53 @@
-"""Search methods: how a soft-input experiment moves its input, one strategy per file.
+"""Search methods: how a soft-input experiment moves its input, one method per file.
 
 Every method runs inside the same loop (``SoftInputExperiment.training_step``), reads the same
-jobs and objective through the same readout, keeps its current real tokens in ``SoftTokens`` (so
-snapshots, logging and results need no special case) and is charged in encoder passes
-(``EncoderReadout.passes``). ``method:`` in any soft-input config picks one.
+jobs and objective through the host (``base.SearchHost``), keeps its current real tokens in
+``SoftTokens`` (so snapshots, logging and results need no special case) and is charged in encoder
+passes. ``method:`` in any soft-input config picks one: by name (``method: gcg``) or with its own
+settings (``method: {class_path: GCG, init_args: {top_k: 64}}``).
+
+A new method is one new file (a ``SearchMethod`` subclass) and one line in ``METHODS``.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
+from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.soft_input.methods.anneal import Anneal
-from lightning_dream.experiments.soft_input.methods.base import MethodStep, SearchMethod
-from lightning_dream.experiments.soft_input.methods.epo import FluentPopulation
-from lightning_dream.experiments.soft_input.methods.gcg import CoordinateSearch
-from lightning_dream.experiments.soft_input.methods.pez import ProjectedEmbeddings
+from lightning_dream.experiments.soft_input.methods.base import MethodStep, SearchHost, SearchMethod
+from lightning_dream.experiments.soft_input.methods.epo import EPO
+from lightning_dream.experiments.soft_input.methods.gcg import GCG
+from lightning_dream.experiments.soft_input.methods.pez import PEZ
 
+#: name -> class: the one registry of search methods
+METHODS: dict[str, type[SearchMethod]] = {method.name: method for method in (Anneal, GCG, PEZ, EPO)}
+#: the names a config may give instead of a class (``method: gcg``); a test checks it equals ``METHODS``
 MethodName = Literal["anneal", "gcg", "pez", "epo"]
-METHODS: dict[str, type[SearchMethod]] = {
-    "anneal": Anneal,
-    "gcg": CoordinateSearch,
-    "pez": ProjectedEmbeddings,
-    "epo": FluentPopulation,
-}
+#: what a ``method`` argument takes: a name, or a method with its settings (in a config
+#: ``{class_path: GCG, init_args: {...}}``, the class name or its import path)
+MethodChoice = MethodName | SearchMethod
 
-__all__ = ["METHODS", "MethodName", "MethodStep", "SearchMethod", "build_method"]
+__all__ = ["METHODS", "MethodChoice", "MethodName", "MethodStep", "SearchHost", "SearchMethod", "build_method"]
 
 
-def build_method(name: str) -> SearchMethod:
-    return METHODS[name]()
+def build_method(choice: MethodChoice | dict[str, Any]) -> SearchMethod:
+    """A method from a name (its default settings), a method object (copied: a host owns its
+    method's state), or a stored spec ``{class_path, init_args}`` (registry name, class name or
+    import path: what results, checkpoints and resume checks hold)."""
+    if isinstance(choice, SearchMethod):
+        return choice.copy()
+    if isinstance(choice, dict):
+        path = str(choice.get("class_path", ""))
+        klass = METHODS.get(path) or next(
+            (m for m in METHODS.values() if path in (m.__name__, f"{m.__module__}.{m.__name__}")), None
+        )
+        if klass is None:
+            raise ConfigError(f"method {path!r} is not known: use one of {', '.join(METHODS)}")
+        try:
+            return klass(**dict(choice.get("init_args") or {}))
+        except TypeError as err:
+            raise ConfigError(f"method {klass.name}: {err}") from None
+    if choice not in METHODS:
+        raise ConfigError(f"method {choice!r} is not known: use one of {', '.join(METHODS)}")
+    return METHODS[choice]()

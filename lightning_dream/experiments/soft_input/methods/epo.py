@@ -14,7 +14,7 @@ changeable position by the first-order gain of activation + λ x fluency:
   backward of every masked copy. A member with λ = 0 spends none.
 
 ``candidates`` single-token mutations per job (split across the members, from each member's top
-``search_top_k``) are then evaluated exactly: the activation truncated at the target layer (one pass
+``top_k``) are then evaluated exactly: the activation truncated at the target layer (one pass
 each) and the fluency by ``models.fluency`` (one MLM pass per scored token). Each λ's member is
 replaced by the best of the pool (members and mutations) under its own λ; every evaluated point is
 offered to the job's Pareto front. The final is the front member with the highest activation, which
@@ -23,24 +23,22 @@ is also the best snapped input seen.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import math
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.experiments.soft_input.methods.base import (
     MethodStep,
+    SearchHost,
     SearchMethod,
     swap_candidates,
     token_gradient,
 )
-from lightning_dream.models.fluency import Fluency, FluencyScore
+from lightning_dream.models.fluency import FluencyScore
 
-if TYPE_CHECKING:
-    from lightning_dream.experiments.soft_input.base import SoftInputExperiment
-
-#: λ of the population when ``fluency_weights`` is not given: activation alone, and log-uniform 1/4..4
-DEFAULT_WEIGHTS = (0.0, 0.25, 1.0, 4.0)
 #: a front point's numbers, in this order
 FRONT_FIELDS = ("activation", "fluency", "pll", "unigram")
 
@@ -80,40 +78,80 @@ def front_values(activation: Tensor, score: FluencyScore) -> Tensor:
     return torch.stack([activation.float(), score.fluency, score.pll, score.unigram], -1)
 
 
-class FluentPopulation(SearchMethod):
-    def setup(self, exp: SoftInputExperiment) -> None:
-        if exp.fluency is None:  # epo always needs the fluency model; its passes count from here
-            exp.fluency = Fluency(exp.hparams.fluency_model)
-        ids = exp.soft.snapped_ids()
-        exp.soft.set_ids(ids)
-        self.weights = torch.tensor(exp.hparams.fluency_weights or DEFAULT_WEIGHTS)
+class EPO(SearchMethod):
+    name = "epo"
+    needs_fluency = True
+
+    def __init__(
+        self,
+        top_k: int = 256,
+        candidates: int = 64,
+        fluency_weights: list[float] = [0.0, 0.25, 1.0, 4.0],  # noqa: B006  (jsonargparse shows the default)
+    ):
+        """
+        Args:
+            top_k: tokens ranked per changeable position that each member's mutations are drawn from.
+            candidates: single-token mutations evaluated exactly per step and job, split evenly
+                across the members (at least one each).
+            fluency_weights: one population member per λ, each kept on activation + λ x fluency
+                (default: activation alone and log-uniform 1/4..4).
+        """
+        super().__init__()
+        self.top_k = int(check_positive("top_k", top_k))
+        self.candidates = int(check_positive("candidates", candidates))
+        if not (fluency_weights and all(0 <= w < math.inf for w in fluency_weights)):
+            raise ConfigError(f"fluency_weights={fluency_weights} must be a non-empty list of finite λ >= 0")
+        self.fluency_weights = [float(w) for w in fluency_weights]
+
+    def settings(self) -> dict[str, Any]:
+        return {"top_k": self.top_k, "candidates": self.candidates, "fluency_weights": self.fluency_weights}
+
+    def step_cost(self) -> int:
+        """A gradient per member at the start, then the mutations; the MLM passes (one per scored
+        word) come on top, so this is a lower bound."""
+        return 2 * len(self.fluency_weights) + self.candidates
+
+    def fewest_passes(self) -> int:
+        members = len(self.fluency_weights)  # the mutations are split evenly across the members
+        return members * max(1, self.candidates // members)
+
+    def check_objective(self, fluency_weight: float | None) -> None:
+        if fluency_weight:
+            raise ConfigError(
+                f"fluency_weight={fluency_weight} is gcg's one λ: epo's population takes its λ from fluency_weights"
+            )
+
+    def setup(self, host: SearchHost, steps: int) -> None:
+        ids = host.soft.snapped_ids()
+        host.soft.set_ids(ids)
+        self.weights = torch.tensor(self.fluency_weights)
         self.members = ids.repeat(len(self.weights), 1, 1)  # (P, jobs, L)
         self.member_activation: Tensor | None = None  # (P, jobs), set by the first generation
         self.member_fluency: Tensor | None = None
         self.fronts = [ParetoFront() for _ in range(len(ids))]
 
-    def step(self, exp: SoftInputExperiment, step: int) -> MethodStep:
-        weights, members = self.weights.to(exp.device), self.members
-        gains, first_value = self.rankings(exp)
+    def step(self, host: SearchHost, step: int) -> MethodStep:
+        weights, members = self.weights.to(host.device), self.members
+        gains, first_value = self.rankings(host)
         if self.member_activation is None:  # the start: every member is the start sentence
-            score = exp.fluency_of(members[0])
+            score = host.fluency_of(members[0])
             self.member_activation = first_value.repeat(len(weights), 1)
             self.member_fluency = score.fluency.repeat(len(weights), 1)
             self.offer(members[0][None], front_values(first_value, score)[None])
-        ids, value = self.top(exp)
-        per_member = max(1, exp.hparams.candidates // len(weights))
-        candidates = torch.cat(
+        ids, value = self.top(host)
+        per_member = max(1, self.candidates // len(weights))
+        mutations = torch.cat(
             [
-                swap_candidates(exp, members[m], gains[m], per_member, step * len(weights) + m)
+                swap_candidates(host, members[m], gains[m], per_member, self.top_k, step * len(weights) + m)
                 for m in range(len(weights))
             ]
         )  # (P x per_member, jobs, L)
-        activation = exp.candidate_values(candidates)
-        score = exp.fluency_of(candidates.flatten(0, 1))
+        activation = host.candidate_values(mutations)
+        score = host.fluency_of(mutations.flatten(0, 1))
         score = FluencyScore(*(part.view_as(activation) for part in score))
-        self.offer(candidates, front_values(activation, score))
+        self.offer(mutations, front_values(activation, score))
         # each λ keeps the best of members and mutations under its own objective
-        pool = torch.cat([members, candidates])
+        pool = torch.cat([members, mutations])
         pool_activation = torch.cat([self.member_activation, activation])
         pool_fluency = torch.cat([self.member_fluency, score.fluency])
         pick = (pool_activation[None] + weights[:, None, None] * pool_fluency[None]).argmax(1)  # (P, jobs)
@@ -123,14 +161,14 @@ class FluentPopulation(SearchMethod):
             pool_activation[pick, jobs],
             pool_fluency[pick, jobs],
         )
-        new_ids, new_value = self.top(exp)
-        exp.soft.set_ids(new_ids)
-        exp.remember_snapped(new_ids, new_value)
+        new_ids, new_value = self.top(host)
+        host.soft.set_ids(new_ids)
+        host.remember_snapped(new_ids, new_value)
         # as gcg: the step reports the tokens it started from (step 0: the start); the new front's
         # top is reported by the next step, or by the final evaluation
         return MethodStep(None, value, value, ids, 1.0)
 
-    def rankings(self, exp: SoftInputExperiment) -> tuple[list[Tensor], Tensor]:
+    def rankings(self, host: SearchHost) -> tuple[list[Tensor], Tensor]:
         """Per member the first-order gains (changeable rows, vocab) of activation + λ x fluency,
         and member 0's activation; members with the same tokens share their passes."""
         activation_gains: dict[int, Tensor] = {}
@@ -139,12 +177,12 @@ class FluentPopulation(SearchMethod):
         for m, weight in enumerate(self.weights.tolist()):
             same = next(n for n in range(m + 1) if torch.equal(self.members[n], self.members[m]))
             if same not in activation_gains:
-                activation_gains[same] = token_gradient(exp, self.members[same])
+                activation_gains[same] = token_gradient(host, self.members[same])
             gain = activation_gains[same][1].clone()
             if weight:
                 if same not in fluency_gains:
-                    fluency_gains[same] = exp.fluency.swap_gains(
-                        self.members[same], exp.attention_mask, exp.soft.change_mask
+                    fluency_gains[same] = host.fluency.swap_gains(
+                        self.members[same], host.attention_mask, host.soft.change_mask
                     )
                 gain += weight * fluency_gains[same]
             gains.append(gain)
@@ -155,19 +193,19 @@ class FluentPopulation(SearchMethod):
         for row, front in enumerate(self.fronts):
             front.offer(ids[:, row], values[:, row])
 
-    def top(self, exp: SoftInputExperiment) -> tuple[Tensor, Tensor]:
+    def top(self, host: SearchHost) -> tuple[Tensor, Tensor]:
         """Every job's front member with the highest activation: (jobs, L) tokens, (jobs,) values."""
         ids, values = zip(*(front.top() for front in self.fronts))
-        return torch.stack(ids).to(exp.device), torch.stack(values).to(exp.device)
+        return torch.stack(ids).to(host.device), torch.stack(values).to(host.device)
 
-    def result_fields(self, exp: SoftInputExperiment, row: int) -> dict[str, Any]:
+    def result_fields(self, host: SearchHost, row: int) -> dict[str, Any]:
         front = self.fronts[row]
         return {
             "front": [
                 {
-                    # exp.tokens/text read row ``row`` of a batch: this point stands in every row
-                    "tokens": exp.tokens(ids.expand(row + 1, -1), row),
-                    "sentence": exp.text(ids.expand(row + 1, -1), row),
+                    # host.tokens/text read row ``row`` of a batch: this point stands in every row
+                    "tokens": host.tokens(ids.expand(row + 1, -1), row),
+                    "sentence": host.text(ids.expand(row + 1, -1), row),
                     **{name: float(v) for name, v in zip(FRONT_FIELDS, values)},
                 }
                 for ids, values in zip(front.ids, front.values)

@@ -2,22 +2,23 @@
 the nearest vocabulary embedding (cosine) for every forward pass, the gradient taken at the
 projection and applied to the continuous embeddings (straight-through). Every forward runs real
 tokens, so its value is the snapped value: a forward and a backward, 2 passes a step.
-Published: AdamW, lr 0.1, weight decay 0.1 (``optimizer: adam`` here means AdamW with that decay).
+Published: AdamW, lr 0.1, weight decay 0.1 (the defaults).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
-from lightning_dream.experiments.soft_input.methods.base import MethodStep, SearchMethod, banned_ids
-
-if TYPE_CHECKING:
-    from lightning_dream.experiments.soft_input.base import SoftInputExperiment
-
-WEIGHT_DECAY = 0.1
+from lightning_dream.errors import check_positive
+from lightning_dream.experiments.soft_input.methods.base import (
+    MethodStep,
+    SearchHost,
+    SearchMethod,
+    gradient_optimizer,
+)
 
 
 class StraightThrough(torch.autograd.Function):
@@ -32,37 +33,50 @@ class StraightThrough(torch.autograd.Function):
         return grad, None
 
 
-class ProjectedEmbeddings(SearchMethod):
-    def setup(self, exp: SoftInputExperiment) -> None:
-        ids = exp.soft.snapped_ids()
-        exp.soft.set_ids(ids)
-        self.embeddings = nn.Parameter(exp.readout.word_embeddings.detach()[ids[exp.soft.change_mask]].clone())
+class PEZ(SearchMethod):
+    name = "pez"
 
-    def parameters_to_optimise(self, exp: SoftInputExperiment) -> list[nn.Parameter]:
-        return [self.embeddings]
+    def __init__(self, lr: float = 0.1, optimizer: Literal["adam", "sgd"] = "adam", weight_decay: float = 0.1):
+        """
+        Args:
+            lr: learning rate of the continuous embeddings.
+            optimizer: ``adam`` (AdamW) or ``sgd``.
+            weight_decay: decoupled weight decay of the continuous embeddings (PEZ's 0.1).
+        """
+        super().__init__()
+        self.lr, self.optimizer, self.weight_decay = check_positive("lr", lr), optimizer, weight_decay
 
-    def optimizer(self, exp: SoftInputExperiment) -> torch.optim.Optimizer:
-        if exp.hparams.optimizer == "sgd":
-            return torch.optim.SGD([self.embeddings], lr=exp.hparams.lr, weight_decay=WEIGHT_DECAY)
-        return torch.optim.AdamW([self.embeddings], lr=exp.hparams.lr, weight_decay=WEIGHT_DECAY)
+    def settings(self) -> dict[str, Any]:
+        return {"lr": self.lr, "optimizer": self.optimizer, "weight_decay": self.weight_decay}
 
-    def project(self, exp: SoftInputExperiment) -> Tensor:
+    def step_cost(self) -> int:
+        return 2
+
+    def setup(self, host: SearchHost, steps: int) -> None:
+        ids = host.soft.snapped_ids()
+        host.soft.set_ids(ids)
+        self.embeddings = nn.Parameter(host.word_embeddings.detach()[ids[host.soft.change_mask]].clone())
+
+    def configure_optimizer(self, host: SearchHost) -> torch.optim.Optimizer:
+        return gradient_optimizer([self.embeddings], self.optimizer, self.lr, self.weight_decay)
+
+    def project(self, host: SearchHost) -> Tensor:
         """The vocabulary token nearest (cosine) to each continuous embedding."""
-        table = exp.readout.word_embeddings.detach()
+        table = host.word_embeddings.detach()
         similarity = (
             nn.functional.normalize(self.embeddings.detach(), dim=-1) @ nn.functional.normalize(table, dim=-1).t()
         )
-        similarity[:, banned_ids(exp).to(similarity.device)] = float("-inf")
+        similarity[:, host.special_ids.to(similarity.device)] = float("-inf")
         return similarity.argmax(-1)
 
-    def step(self, exp: SoftInputExperiment, step: int) -> MethodStep:
-        table = exp.readout.word_embeddings.detach()
-        change = exp.soft.change_mask
-        ids = exp.soft.input_ids.clone()
-        ids[change] = self.project(exp)
+    def step(self, host: SearchHost, step: int) -> MethodStep:
+        table = host.word_embeddings.detach()
+        change = host.soft.change_mask
+        ids = host.soft.input_ids.clone()
+        ids[change] = self.project(host)
         moved = StraightThrough.apply(self.embeddings, table[ids[change]])
         embeds = table[ids].masked_scatter(change.unsqueeze(-1), moved)
-        value = exp.objective(exp.states(inputs_embeds=embeds), exp.attention_mask)
-        exp.soft.set_ids(ids)
-        exp.remember_snapped(ids, value.detach())
+        value = host.objective_of(inputs_embeds=embeds)
+        host.soft.set_ids(ids)
+        host.remember_snapped(ids, value.detach())
         return MethodStep(-value, value.detach(), value.detach(), ids, 1.0)
