@@ -79,8 +79,8 @@ class JobShardingStrategy(DDPStrategy):
 
     def teardown(self) -> None:
         """Every rank leaves the process group together. Left to the exit handlers, a rank that ends
-        after the others tore down its peers' connections aborted (gloo, "terminate called without
-        an active exception", exit code -6: 4 of 20 two-process runs with one idle rank)."""
+        after the others tore down its peers' connections can abort (gloo, "terminate called without
+        an active exception", exit code -6; how often: docs/performance.md)."""
         module = self.lightning_module
         trainer = None if module is None else module._trainer
         ended = trainer is not None and trainer.state.status != TrainerStatus.INTERRUPTED

@@ -69,3 +69,11 @@ def parse_cli(*args: str):
     with mock.patch.object(DreamCLI, "before_instantiate_classes", stop):
         done = run_cli(*args)
     return done, seen.get("config")
+
+
+def cli_error(*args: str) -> str:
+    """The one line a bad command line ends with (exit 2, nothing else on stderr)."""
+    done = run_cli(*args)
+    assert done.code == 2, done.err[-2000:]
+    (line,) = done.err.strip().splitlines()
+    return line

@@ -3,20 +3,18 @@ large buffers kept out of the heap (a fixed ``M_MMAP_THRESHOLD``).
 
 A depth study's batches are padded to their longest sentence, so each batch allocates encoder
 buffers of another size. glibc's malloc keeps what a batch frees inside its heaps for reuse, and
-with sizes that keep changing the free pieces do not fit the next requests: the heap grows a
-little with every batch although the live memory stays flat, so resident memory grew with the
-number of examples seen (measured: live heap flat at ~168 MB while free-but-kept heap grew from 3
-to 11 MB over 40 batches). ``malloc_trim(0)`` returns every free whole page of every heap to the
-system; the next batch only faults the pages it touches.
+with sizes that keep changing the free pieces do not fit the next requests: without a trim the
+heap grows with the number of examples seen although the live memory stays flat.
+``malloc_trim(0)`` after every batch returns every free whole page of every heap to the system;
+the next batch only faults the pages it touches.
 
-That left the validation pass: its batches are 4x the training batch, and glibc raises its mmap
-threshold each time a mapped block is freed (up to 32 MiB), so after many training batches the
-validation buffers come from the heap, fragment it, and the peak grew with the training set (depths
-1-4: 95 -> 125 MB over after-loading from 2,000 to 20,000 examples). Fixed at twice a training
-batch's largest buffer (rows x tokens x the feed-forward width x 4 bytes), training buffers stay in
-the heap (no page faults) while validation's larger ones get maps of their own that ``free()`` gives
-back (90 -> 90 MB; fixed at glibc's 128 KiB default it was as flat but every training buffer was a
-fresh map: ~1.8x slower at 26 depths; docs/albert.md). Elsewhere than glibc both are no-ops.
+The validation batches are 4x the training batch, and glibc raises its mmap threshold each time a
+mapped block is freed (up to 32 MiB), so left alone the validation buffers come from the heap and
+fragment it. The threshold is fixed at twice a training batch's largest buffer (rows x tokens x
+the feed-forward width x 4 bytes, in bytes): training buffers stay in the heap (no page faults)
+while validation's larger ones get maps of their own that ``free()`` gives back, so the peak does
+not grow with the training set. Elsewhere than glibc both are no-ops. Measurements, with their
+dates: docs/performance.md.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from lightning_dream.checks import OpenUnitInterval, PositiveInt, check_arguments
 from lightning_dream.data.corpus import load_sentences, train_heldout_split
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.errors import ConfigError
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.readout import EncoderReadout
 
@@ -89,12 +90,12 @@ class ConceptData(pl.LightningDataModule):
         concepts: list[str] = ["he", "she"],  # noqa: B006  (jsonargparse shows the default)
         corpus: str = "news",
         model: str = "minilm-l6",
-        min_words: int = 5,
-        max_words: int = 40,
-        max_per_concept: int = 400,
-        min_per_concept: int = 20,
-        heldout_fraction: float = 0.2,
-        batch_size: int = 64,
+        min_words: PositiveInt = 5,
+        max_words: PositiveInt = 40,
+        max_per_concept: PositiveInt = 400,
+        min_per_concept: PositiveInt = 20,
+        heldout_fraction: OpenUnitInterval = 0.2,
+        batch_size: PositiveInt = 64,
         seed: int = 0,
     ):
         """
@@ -112,9 +113,7 @@ class ConceptData(pl.LightningDataModule):
         """
         super().__init__()
         self.save_hyperparameters()
-        if not 0 < heldout_fraction < 1:
-            raise ConfigError(f"heldout_fraction={heldout_fraction} must lie strictly between 0 and 1")
-        check_positive("batch_size", batch_size)
+        check_arguments(type(self), self.hparams)
         self.tokenizer = load_tokenizer(model)
         self.config = load_config(model)
         check_concepts(concepts)

@@ -11,9 +11,13 @@ import torch
 from torch.utils.data import DataLoader
 from transformers import DataCollatorForLanguageModeling
 
+from lightning_dream.checks import OpenUnitInterval, PositiveInt, at_least, check_arguments
 from lightning_dream.data.corpus import load_sentences, train_heldout_split
 from lightning_dream.errors import ConfigError
 from lightning_dream.models.loading import load_tokenizer
+
+#: tokens per training block, [CLS] and [SEP] included: "must be at least 8"
+BlockSize = at_least(8)
 
 
 def pack_blocks(token_lists: list[list[int]], block_size: int, cls_id: int, sep_id: int) -> torch.Tensor:
@@ -32,11 +36,11 @@ class MaskedTextData(pl.LightningDataModule):
         self,
         corpus: str = "news",
         tokenizer: str = "minilm-l6",
-        block_size: int = 128,
-        batch_size: int = 32,
-        heldout_fraction: float = 0.05,
-        max_sentences: int | None = None,
-        mlm_probability: float = 0.15,
+        block_size: BlockSize = 128,
+        batch_size: PositiveInt = 32,
+        heldout_fraction: OpenUnitInterval = 0.05,
+        max_sentences: PositiveInt | None = None,
+        mlm_probability: OpenUnitInterval = 0.15,
         seed: int = 0,
     ):
         """
@@ -52,8 +56,7 @@ class MaskedTextData(pl.LightningDataModule):
         """
         super().__init__()
         self.save_hyperparameters()
-        if block_size < 8:
-            raise ConfigError(f"block_size={block_size} must be at least 8")
+        check_arguments(type(self), self.hparams)
         self.tokenizer = load_tokenizer(tokenizer)
         self.collator = DataCollatorForLanguageModeling(self.tokenizer, mlm_probability=mlm_probability)
         self.train_blocks: torch.Tensor | None = None

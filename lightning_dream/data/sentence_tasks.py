@@ -13,8 +13,8 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
+from lightning_dream.checks import OpenUnitInterval, PositiveInt, check_arguments
 from lightning_dream.data.glue import ALL_TASKS, Example, Task, get_task, load_task
-from lightning_dream.errors import check_positive
 from lightning_dream.models.loading import load_tokenizer
 
 
@@ -37,11 +37,11 @@ class SentenceTaskData(pl.LightningDataModule):
         task: str = "rotten-tomatoes",
         data_dir: str | None = None,
         tokenizer: str = "albert-news-tiny",
-        max_length: int = 64,
-        batch_size: int = 8,
-        validation_fraction: float = 0.1,
-        max_train: int | None = None,
-        max_validation: int | None = None,
+        max_length: PositiveInt = 64,
+        batch_size: PositiveInt = 8,
+        validation_fraction: OpenUnitInterval = 0.1,
+        max_train: PositiveInt | None = None,
+        max_validation: PositiveInt | None = None,
         seed: int = 42,
     ):
         """
@@ -60,8 +60,8 @@ class SentenceTaskData(pl.LightningDataModule):
         """
         super().__init__()
         self.save_hyperparameters()
+        check_arguments(type(self), self.hparams)
         self.task: Task = get_task(task)
-        check_positive("batch_size", batch_size)
         self.tokenizer = load_tokenizer(tokenizer)
         self.train_set: list[Example] | None = None
         self.val_sets: list[list[Example]] = []

@@ -18,8 +18,8 @@ from lightning_dream.data.corpus import load_sentences
 from lightning_dream.models.loading import load_masked_lm, load_tokenizer
 from lightning_dream.models.mlm_scoring import logits_at, pseudo_log_likelihood
 
-#: the unigram model counts the first sentences of this corpus (20,000 of the ~81,000 news sentences:
-#: tokenising all takes over a minute on a loaded CPU, and 20,000 already give ~500,000 tokens)
+#: the unigram model counts the first ``UNIGRAM_SENTENCES`` sentences of this corpus (of ~81,000 news
+#: sentences; why not all: docs/performance.md)
 UNIGRAM_CORPUS = "news"
 UNIGRAM_SENTENCES = 20_000
 

@@ -22,13 +22,12 @@ from torch import Tensor, nn
 
 Init = Literal["sentence", "random_tokens", "uniform"]
 
-#: elements worked on at once by ``soft_embedding``: 4 MiB of float32, well inside the L3 cache
-#: (measured with 576 x 30,522 logits: blocks of 0.5-4 MiB equally fast, 18 MiB slower)
+#: elements worked on at once by ``soft_embedding``: 4 MiB of float32, inside the L3 cache
+#: (timings: docs/performance.md)
 CHUNK_ELEMENTS = 2**20
 #: below this fraction of non-zero softmax weights the mixture and its gradient are computed on
-#: the non-zero weights only; reached late in an annealed run. Measured forward + backward with
-#: 576 x 30,522 logits, H = 384, 2 threads: dense ~190 ms at any density; sparse 370 ms at 6%
-#: non-zero, 135 ms at 2.4%, 72 ms at 0.9%, 40 ms at 0.02%
+#: the non-zero weights only, where that is faster than the dense product; reached late in an
+#: annealed run (timings: docs/performance.md)
 SPARSE_DENSITY = 0.03
 
 

@@ -122,7 +122,7 @@ def fluent_gain_on_front(job: dict[str, Any]) -> bool:
 def comparison_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per method of a ``CompareMethods`` run, from its per-job rows alone: the median
     final/start and the share of runs >= 5% above their start (whole sentence and single word
-    apart), the median last-step/start (what "final" meant before it was the best input seen), the
+    apart), the median last-step/start (the last step's input, not the best one seen), the
     share of single-word runs reaching the exhaustive best, the share of runs whose front (EPO)
     holds a sentence as fluent as the start and 5% above it, the median fluency of the final and
     the start sentences, the median passes and the summed wall time."""

@@ -102,8 +102,8 @@ def line_plots(blocks: list[LinePlot]):
 def bar_panels(block: BarPanels):
     """Horizontal bars, one panel per position (the softmax image of the annealing view)."""
     plt = pyplot()
-    # laid out by hand from the label lengths: tight_layout measured the text by drawing the
-    # figure once more, half the cost of a TensorBoard image
+    # laid out by hand from the label lengths: tight_layout draws the figure once more to measure
+    # the text (its cost: docs/performance.md)
     label = 0.068 * max((len(name) for p in block.panels for name in p.names), default=1) + 0.15  # 8 pt monospace
     bars, top, bottom = 1.5, 0.6, 0.4
     width = len(block.panels) * (label + bars) + 0.2

@@ -22,10 +22,11 @@ from torchmetrics.classification import BinaryF1Score, MulticlassAccuracy, Multi
 from torchmetrics.regression import PearsonCorrCoef, SpearmanCorrCoef
 from transformers import AutoModel
 
+from lightning_dream.checks import PositiveFloat, check_arguments
 from lightning_dream.data.glue import Task
 from lightning_dream.data.pooled_states import PooledStateCache
 from lightning_dream.data.sentence_tasks import SentenceTaskData
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.depth.base import DepthStudy, check_depths, depth_key
 from lightning_dream.models.depth import hidden_at_depth, hidden_by_depth
 from lightning_dream.models.loading import load_config, load_encoder
@@ -57,7 +58,7 @@ class DepthProbe(DepthStudy):
         depths: list[int] = [1, 2, 4, 8],
         fix_encoder: bool = True,
         init_model: bool = False,
-        lr: float | None = None,
+        lr: PositiveFloat | None = None,
         pooling: Literal["mean", "cls"] = "mean",
         seed: int = 42,
         cache_states: bool = True,
@@ -80,11 +81,11 @@ class DepthProbe(DepthStudy):
         """
         super().__init__()
         self.save_hyperparameters()
+        check_arguments(type(self), self.hparams)
         config = load_config(model)
         self.depths = check_depths(depths, config)
         self.fixed_encoder = fix_encoder
         self.lr = lr if lr is not None else (1e-3 if fix_encoder else 1e-6)
-        check_positive("lr", self.lr)
         self.hidden_size = config.hidden_size
         encoder = load_encoder(model)
         if init_model:  # fresh weights of the same architecture, one seeded encoder for every depth

@@ -18,7 +18,8 @@ from torch import Tensor, nn
 from torchmetrics.classification import MulticlassAccuracy
 from transformers import AutoConfig, AutoModelForMaskedLM, PretrainedConfig, PreTrainedModel
 
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.checks import Fraction, NonNegativeFloat, PositiveFloat, check_arguments
+from lightning_dream.errors import ConfigError
 from lightning_dream.models.loading import load_tokenizer
 from lightning_dream.models.schedules import warmup_linear_decay
 
@@ -54,9 +55,9 @@ class MaskedLMPretraining(pl.LightningModule):
         architecture: str = "albert",
         config_overrides: dict[str, Any] | None = None,
         tokenizer: str = "minilm-l6",
-        lr: float = 1e-3,
-        weight_decay: float = 0.01,
-        warmup_fraction: float = 0.06,
+        lr: PositiveFloat = 1e-3,
+        weight_decay: NonNegativeFloat = 0.01,
+        warmup_fraction: Fraction = 0.06,
         seed: int = 0,
     ):
         """
@@ -73,9 +74,7 @@ class MaskedLMPretraining(pl.LightningModule):
         """
         super().__init__()
         self.save_hyperparameters()
-        check_positive("lr", lr)
-        if not 0 <= warmup_fraction < 1:
-            raise ConfigError(f"warmup_fraction={warmup_fraction} must be in [0, 1)")
+        check_arguments(type(self), self.hparams)
         self.config = build_config(architecture, tokenizer, dict(config_overrides or {}))
         with torch.random.fork_rng():
             torch.manual_seed(seed)

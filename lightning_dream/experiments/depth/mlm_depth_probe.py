@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 from torchmetrics.classification import MulticlassAccuracy
 
-from lightning_dream.errors import check_positive
+from lightning_dream.checks import Fraction, NonNegativeFloat, PositiveFloat, check_arguments
 from lightning_dream.experiments.depth.base import DepthStudy, check_depths, depth_key
 from lightning_dream.experiments.depth.mlm_readout import IGNORE
 from lightning_dream.models.depth import hidden_by_depth
@@ -31,9 +31,9 @@ class MLMDepthProbe(DepthStudy):
         self,
         model: str = "albert-news-tiny",
         depths: list[int] = [1, 2, 4, 8],
-        lr: float = 2e-3,
-        weight_decay: float = 0.01,
-        warmup_fraction: float = 0.06,
+        lr: PositiveFloat = 2e-3,
+        weight_decay: NonNegativeFloat = 0.01,
+        warmup_fraction: Fraction = 0.06,
         seed: int = 0,
     ):
         """
@@ -47,9 +47,9 @@ class MLMDepthProbe(DepthStudy):
         """
         super().__init__()
         self.save_hyperparameters()
+        check_arguments(type(self), self.hparams)
         config = load_config(model)
         self.depths = check_depths(depths, config)
-        check_positive("lr", lr)
         self.encoder = load_encoder(model).requires_grad_(False)
         self.strict_loading = False  # the fixed encoder is reloaded from `model`
         heads = []

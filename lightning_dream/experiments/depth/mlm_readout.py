@@ -23,7 +23,8 @@ from torchmetrics.classification import MulticlassAccuracy
 from transformers import AutoModelForMaskedLM, PreTrainedModel
 from transformers.utils import logging as hf_logging
 
-from lightning_dream.errors import ConfigError, check_positive, check_range
+from lightning_dream.checks import Fraction, NonNegativeFloat, NonNegativeInt, PositiveFloat, check_arguments
+from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.models.depth import check_depth, hidden_at_depth
 from lightning_dream.models.embedded_heads import save_tuned_blocks
 from lightning_dream.models.loading import load_config, resolve_model
@@ -54,15 +55,15 @@ class MLMReadout(pl.LightningModule):
     def __init__(
         self,
         model: str = "minilm-l6",
-        depth: int | None = None,
+        depth: NonNegativeInt | None = None,
         freeze_encoder: bool = True,
-        train_top_blocks: int = 0,
+        train_top_blocks: NonNegativeInt = 0,
         init_readout: bool = False,
         tie_decoder: bool = True,
-        lr: float = 2e-3,
-        encoder_lr: float = 2e-5,
-        weight_decay: float = 0.01,
-        warmup_fraction: float = 0.06,
+        lr: PositiveFloat = 2e-3,
+        encoder_lr: PositiveFloat = 2e-5,
+        weight_decay: NonNegativeFloat = 0.01,
+        warmup_fraction: Fraction = 0.06,
         prior_bias: bool = True,
         seed: int = 0,
     ):
@@ -94,6 +95,7 @@ class MLMReadout(pl.LightningModule):
         """
         super().__init__()
         self.save_hyperparameters()
+        check_arguments(type(self), self.hparams)
         config = load_config(model)
         self.depth = config.num_hidden_layers if depth is None else depth
         check_depth(self.depth, config, minimum=0)
@@ -102,10 +104,6 @@ class MLMReadout(pl.LightningModule):
                 "train_top_blocks needs separate blocks: ALBERT shares one layer (use freeze_encoder: false)"
             )
         check_range("train_top_blocks", train_top_blocks, 0, self.depth)
-        check_positive("lr", lr)
-        check_positive("encoder_lr", encoder_lr)
-        if not 0 <= warmup_fraction < 1:
-            raise ConfigError(f"warmup_fraction={warmup_fraction} must be in [0, 1)")
 
         masked_lm, has_head = load_with_head(model)
         self.encoder = masked_lm.base_model

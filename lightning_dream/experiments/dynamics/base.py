@@ -20,12 +20,13 @@ from pytorch_lightning.callbacks import Callback
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from lightning_dream.checks import AtLeastOne, check_arguments
 from lightning_dream.data.corpus import load_sentences
 from lightning_dream.data.masked_lm import pack_blocks
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError
 from lightning_dream.models import dynamics
-from lightning_dream.models.albert_iteration import AlbertIteration, check_albert, check_steps
+from lightning_dream.models.albert_iteration import AlbertIteration, check_albert
 from lightning_dream.models.loading import load_tokenizer
 from lightning_dream.results import ResultSource, Summary
 
@@ -41,8 +42,8 @@ class IteratedSystemRun(pl.LightningModule, ResultSource):
         sentences: list[str] | None = None,
         block_size: int = 16,
         num_inputs: int = 4,
-        num_steps: int = 100,
-        chunk_size: int = 50,
+        num_steps: AtLeastOne = 100,
+        chunk_size: AtLeastOne = 50,
         precision: Literal["float32", "float64"] = "float64",
     ):
         """
@@ -59,8 +60,7 @@ class IteratedSystemRun(pl.LightningModule, ResultSource):
         super().__init__()
         self.save_hyperparameters()
         check_albert(model)
-        check_steps("num_steps", num_steps)
-        check_steps("chunk_size", chunk_size)
+        check_arguments(type(self), self.hparams)
         if sentences is None and (block_size < 3 or num_inputs < 1):
             raise ConfigError(
                 f"block_size={block_size} (>= 3) and num_inputs={num_inputs} (>= 1) needed for corpus inputs"

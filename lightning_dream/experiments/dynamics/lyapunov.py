@@ -10,7 +10,8 @@ from typing import Any
 
 import torch
 
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.checks import AtLeastOne, NonNegativeInt, PositiveFloat, PositiveInt
+from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.dynamics.base import IteratedSystemRun
 from lightning_dream.models import dynamics
 from lightning_dream.results import ALBERT_LYAPUNOV_FORMAT, Summary
@@ -21,10 +22,10 @@ class Lyapunov(IteratedSystemRun):
 
     def __init__(
         self,
-        epsilon: float = 1e-6,
-        tau: int = 1,
-        num_directions: int = 4,
-        num_exponents: int = 0,
+        epsilon: PositiveFloat = 1e-6,
+        tau: PositiveInt = 1,
+        num_directions: AtLeastOne = 4,
+        num_exponents: NonNegativeInt = 0,
         seed: int = 0,
         **kwargs,
     ):
@@ -40,12 +41,8 @@ class Lyapunov(IteratedSystemRun):
         """
         super().__init__(**kwargs)
         self.save_hyperparameters()
-        check_positive("epsilon", epsilon)
-        check_positive("tau", tau)
         if self.hparams.chunk_size % tau:
             raise ConfigError(f"chunk_size={self.hparams.chunk_size} must be a multiple of tau={tau}")
-        if num_directions < 1 or num_exponents < 0:
-            raise ConfigError(f"num_directions={num_directions} must be >= 1 and num_exponents={num_exponents} >= 0")
 
     def configure_model(self) -> None:
         if hasattr(self, "system"):

@@ -14,6 +14,7 @@ import torch
 from pytorch_lightning.callbacks import Callback
 from torch.utils.data import DataLoader
 
+from lightning_dream.checks import check_arguments
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
@@ -35,6 +36,7 @@ class InspectExperiment(pl.LightningModule, ResultSource):
         """
         super().__init__()
         self.save_hyperparameters()
+        check_arguments(type(self), self.hparams)
         self.model_name = model
         self.config = load_config(model)
         self.tokenizer = load_tokenizer(model)

@@ -20,8 +20,9 @@ from pytorch_lightning.callbacks import Callback
 from torch import Tensor, nn
 from torchmetrics.classification import BinaryAccuracy
 
+from lightning_dream.checks import NonNegativeFloat, PositiveFloat, check_arguments
 from lightning_dream.data.concepts import ConceptData
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.errors import ConfigError
 from lightning_dream.models.loading import load_config
 from lightning_dream.models.readout import parse_layers
 from lightning_dream.results import CAV_FORMAT, ResultSource, Summary, read_results
@@ -37,8 +38,8 @@ class CAV(pl.LightningModule, ResultSource):
         self,
         model: str = "minilm-l6",
         layers: list[int] | int | Literal["all"] = "all",
-        lr: float = 0.01,
-        weight_decay: float = 1e-4,
+        lr: PositiveFloat = 0.01,
+        weight_decay: NonNegativeFloat = 1e-4,
         cav_file: str | None = None,
     ):
         """
@@ -51,7 +52,7 @@ class CAV(pl.LightningModule, ResultSource):
         """
         super().__init__()
         self.save_hyperparameters()
-        check_positive("lr", lr)
+        check_arguments(type(self), self.hparams)
         config = load_config(model)
         self.layers = parse_layers(layers, config.num_hidden_layers)
         hidden = config.hidden_size

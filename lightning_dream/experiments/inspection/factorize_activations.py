@@ -14,7 +14,8 @@ from typing import Any, Literal
 import torch
 from sklearn.decomposition import NMF
 
-from lightning_dream.errors import ConfigError, check_range
+from lightning_dream.checks import PositiveInt, in_range
+from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.inspection.base import InspectExperiment
 from lightning_dream.models.readout import parse_layers
 from lightning_dream.results import FACTORIZE_FORMAT, Summary
@@ -25,6 +26,9 @@ TEXT = (
     " waves broke over the rocks below. Nobody in the village remembered a night without the light."
 )
 
+#: NMF components a factorisation may have
+Components = in_range(1, 64)
+
 
 class FactorizeActivations(InspectExperiment):
     result_format = FACTORIZE_FORMAT
@@ -33,11 +37,11 @@ class FactorizeActivations(InspectExperiment):
         self,
         sentences: list[str] | str = TEXT,
         layers: list[int] | int | Literal["all"] = "all",
-        n_components: int = 6,
+        n_components: Components = 6,
         skip_special: bool = True,
-        top_neurons: int = 5,
+        top_neurons: PositiveInt = 5,
         seed: int = 0,
-        max_iter: int = 500,
+        max_iter: PositiveInt = 500,
         **kwargs: Any,
     ):
         """
@@ -54,7 +58,6 @@ class FactorizeActivations(InspectExperiment):
         super().__init__(sentences=sentences, **kwargs)
         blocks = self.config.num_hidden_layers
         self.layers = parse_layers(layers, blocks, first=1)  # layer 0 (the embeddings) has no feed-forward neurons
-        check_range("n_components", n_components, 1, 64)
         shortest = min(len(ids) for ids in self.input_ids) - (2 if skip_special else 0)
         if n_components > shortest:
             raise ConfigError(f"n_components={n_components} exceeds the shortest text's {shortest} tokens")

@@ -6,9 +6,12 @@ from typing import Any
 
 import torch
 
-from lightning_dream.errors import check_range
+from lightning_dream.checks import in_range
 from lightning_dream.experiments.inspection.base import InspectExperiment
 from lightning_dream.results import ATTENTION_FORMAT, Summary
+
+#: digits an attention weight may keep
+Decimals = in_range(1, 8)
 
 
 class SentenceAttention(InspectExperiment):
@@ -17,13 +20,12 @@ class SentenceAttention(InspectExperiment):
 
     result_format = ATTENTION_FORMAT
 
-    def __init__(self, decimals: int = 4, **kwargs: Any):
+    def __init__(self, decimals: Decimals = 4, **kwargs: Any):
         """
         Args:
             decimals: digits kept per attention weight (4 keeps the result file small).
         """
         super().__init__(**kwargs)
-        check_range("decimals", decimals, 1, 8)
 
     def prepare_encoder(self, encoder: torch.nn.Module) -> torch.nn.Module:
         encoder.set_attn_implementation("eager")  # fused kernels return no attention weights

@@ -17,8 +17,9 @@ from pytorch_lightning.callbacks import Callback
 from torch.utils.data import DataLoader
 from transformers import PreTrainedModel
 
+from lightning_dream.checks import PositiveInt, check_arguments
 from lightning_dream.data.batches import sharded_loader
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.errors import ConfigError
 from lightning_dream.models.loading import load_config, load_masked_lm, load_tokenizer
 from lightning_dream.results import ResultSource
 
@@ -28,7 +29,7 @@ class MaskedLMPrediction(pl.LightningModule, ResultSource):
     independent_jobs: ClassVar[bool] = True
     result_rows = "rows"
 
-    def __init__(self, model: str = "minilm-l6-mlm", batch_size: int = 16):
+    def __init__(self, model: str = "minilm-l6-mlm", batch_size: PositiveInt = 16):
         """
         Args:
             model: a masked LM (embedded name, local folder or hub name); ``minilm-l6-mlm`` is
@@ -37,7 +38,7 @@ class MaskedLMPrediction(pl.LightningModule, ResultSource):
         """
         super().__init__()
         self.save_hyperparameters()  # from the base: records the subclass's arguments too
-        check_positive("batch_size", batch_size)
+        check_arguments(type(self), self.hparams)
         self.model_name = model
         self.config = load_config(model)
         self.tokenizer = load_tokenizer(model)

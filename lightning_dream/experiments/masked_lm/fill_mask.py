@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from lightning_dream.checks import PositiveInt
 from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.masked_lm.base import MaskedLMPrediction
 from lightning_dream.models.mlm_scoring import logits_at, pad_batch
@@ -23,8 +24,8 @@ class FillMask(MaskedLMPrediction):
     def __init__(
         self,
         sentences: list[str] | str = "the capital of france is [MASK] .",
-        mask_word: int | None = None,
-        top_k: int = 10,
+        mask_word: PositiveInt | None = None,
+        top_k: PositiveInt = 10,
         **kwargs: Any,
     ):
         """

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from lightning_dream.checks import PositiveInt
 from lightning_dream.data.lama import read_lama
 from lightning_dream.experiments.masked_lm.base import MaskedLMPrediction
 from lightning_dream.models.mlm_scoring import logits_at, pad_batch
@@ -21,7 +22,7 @@ from lightning_dream.results import KNOWLEDGE_PROBE_FORMAT, Summary
 class KnowledgeProbe(MaskedLMPrediction):
     result_format = KNOWLEDGE_PROBE_FORMAT
 
-    def __init__(self, probe_file: str = "news-cloze", top_k: int = 10, **kwargs: Any):
+    def __init__(self, probe_file: str = "news-cloze", top_k: PositiveInt = 10, **kwargs: Any):
         """
         Args:
             probe_file: a LAMA jsonl file, or ``news-cloze`` (shipped: held-out news sentences

@@ -16,7 +16,8 @@ from typing import Any
 
 import torch
 
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.checks import DecayFactor, PositiveFloat, PositiveInt
+from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.masked_lm.base import MaskedLMPrediction
 from lightning_dream.models.mlm_scoring import logits_at, pseudo_log_likelihood, sample_tokens, special_ids
 from lightning_dream.results import MLM_SAMPLING_FORMAT, Summary
@@ -28,12 +29,12 @@ class MLMSampling(MaskedLMPrediction):
     def __init__(
         self,
         seed_text: str = "",
-        num_samples: int = 8,
-        max_len: int = 15,
-        max_iter: int = 100,
-        temperature: float = 1.0,
-        temperature_decay: float = 0.95,
-        top_k: int | None = None,
+        num_samples: PositiveInt = 8,
+        max_len: PositiveInt = 15,
+        max_iter: PositiveInt = 100,
+        temperature: PositiveFloat = 1.0,
+        temperature_decay: DecayFactor = 0.95,
+        top_k: PositiveInt | None = None,
         seed: int = 0,
         **kwargs: Any,
     ):
@@ -51,10 +52,6 @@ class MLMSampling(MaskedLMPrediction):
             seed: random seed (batch i of ``batch_size`` samples draws from seed + i).
         """
         super().__init__(**kwargs)
-        check_positive("num_samples", num_samples)
-        check_positive("temperature", temperature)
-        if not 0 < temperature_decay <= 1:
-            raise ConfigError(f"temperature_decay={temperature_decay} must be in (0, 1]")
         if top_k is not None:
             self.check_top_k(top_k)
         self.seed_ids = self.tokenizer(seed_text, add_special_tokens=False)["input_ids"] if seed_text.strip() else []

@@ -18,8 +18,9 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 from transformers import PreTrainedModel
 
+from lightning_dream.checks import PositiveInt, check_arguments
 from lightning_dream.data.batches import sharded_loader
-from lightning_dream.errors import ConfigError, check_positive, check_range
+from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import substituted_at_position
 from lightning_dream.models.readout import ActivationTarget
@@ -42,8 +43,8 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
         word_id: int | None = None,
         target: Literal["neuron", "word"] = "neuron",
         reduction: Literal["mean", "norm"] = "mean",
-        top_k: int = 10,
-        batch_size: int = 1024,
+        top_k: PositiveInt = 10,
+        batch_size: PositiveInt = 1024,
     ):
         """
         Args:
@@ -60,6 +61,7 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
         """
         super().__init__()
         self.save_hyperparameters()
+        check_arguments(type(self), self.hparams)
         self.model_name = model
         self.config = load_config(model)
         self.tokenizer = load_tokenizer(model)
@@ -76,7 +78,6 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
                 self.config.num_hidden_layers, self.config.hidden_size, len(self.input_ids)
             )
         check_range("top_k", top_k, 1, self.max_top_k)
-        check_positive("batch_size", batch_size)
         self.original_id = int(self.input_ids[change_word])
         self.encoder: PreTrainedModel | None = None
         self.values: Tensor | None = None

@@ -17,9 +17,10 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 from transformers import PreTrainedModel
 
+from lightning_dream.checks import PositiveInt, check_arguments
 from lightning_dream.data.batches import sharded_loader
 from lightning_dream.data.corpus import load_sentences
-from lightning_dream.errors import ConfigError, check_positive, check_range
+from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.soft_input.targets import TargetLine, write_targets
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
 from lightning_dream.models.position_readout import hidden_at_position
@@ -46,14 +47,14 @@ class CorpusSearch(pl.LightningModule, ResultSource):
         self,
         model: str = "minilm-l6",
         corpus: str = "news",
-        min_words: int = 3,
-        max_words: int = 60,
-        max_sentences: int | None = 20000,
+        min_words: PositiveInt = 3,
+        max_words: PositiveInt = 60,
+        max_sentences: PositiveInt | None = 20000,
         layer_id: int = 5,
         neuron_ids: list[int] | int = 314,
         word_id: int | None = None,
-        top_k: int = 10,
-        batch_size: int = 64,
+        top_k: PositiveInt = 10,
+        batch_size: PositiveInt = 64,
         max_length: int = 128,
         targets_file: str | None = None,
     ):
@@ -77,11 +78,11 @@ class CorpusSearch(pl.LightningModule, ResultSource):
         """
         super().__init__()
         self.save_hyperparameters()
+        check_arguments(type(self), self.hparams)
         self.model_name = model
         self.config = load_config(model)
         self.tokenizer = load_tokenizer(model)
         self.neuron_ids = [neuron_ids] if isinstance(neuron_ids, int) else list(neuron_ids)
-        check_positive("batch_size", batch_size)
         check_range("max_length", max_length, 3, self.config.max_position_embeddings)
         if not self.neuron_ids:
             raise ConfigError("neuron_ids is empty: give at least one hidden unit")
@@ -89,8 +90,6 @@ class CorpusSearch(pl.LightningModule, ResultSource):
             ActivationTarget(layer_id, word_id if word_id is not None else 0, neuron).validate(
                 self.config.num_hidden_layers, self.config.hidden_size, max_length
             )
-        if max_sentences is not None:
-            check_positive("max_sentences", max_sentences)
         self.sentences = load_sentences(corpus, min_words, max_words)[:max_sentences]
         check_range("top_k", top_k, 1, len(self.sentences))
         self.encoder: PreTrainedModel | None = None

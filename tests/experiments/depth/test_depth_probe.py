@@ -15,7 +15,7 @@ from lightning_dream.errors import ConfigError
 from lightning_dream.experiments import DepthProbe
 from lightning_dream.models.depth import hidden_at_depth, hidden_by_depth
 from lightning_dream.models.loading import load_encoder, load_tokenizer
-from tests.helpers import quick_trainer, run_cli
+from tests.helpers import cli_error, quick_trainer, run_cli
 
 GLUE = Path(__file__).parents[2] / "data" / "glue"
 
@@ -179,3 +179,8 @@ def test_fine_tuning_trains_one_encoder_copy_per_depth(tmp_path):
     after = weights()
     assert all(not torch.equal(a, b) for a, b in zip(after, before))
     assert not torch.equal(after[0], after[1])  # depth 1's copy never sees depth 2's gradient
+
+
+def test_bad_lr_on_the_command_line_is_one_line():
+    line = cli_error("fit", "--config", "configs/depth_probe.yaml", "--model.lr", "0")
+    assert line == "error: model.lr: Not of type PositiveFloat: does not conform to restriction v>0"

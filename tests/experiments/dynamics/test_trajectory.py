@@ -12,7 +12,7 @@ from lightning_dream.experiments.dynamics.trajectory import Trajectory
 from lightning_dream.models.albert_iteration import AlbertIteration
 from lightning_dream.models.loading import load_tokenizer
 from lightning_dream.results import read_results
-from tests.helpers import quick_predict
+from tests.helpers import cli_error, quick_predict
 
 SENTENCES = ["the market fell sharply .", "a new school opened in the city on monday ."]
 
@@ -84,3 +84,8 @@ def test_trajectory_from_another_model_is_refused(tmp_path):
 def test_bad_settings_fail_before_any_model_work(make, message):
     with pytest.raises(ConfigError, match=message):
         make()
+
+
+def test_bad_num_steps_on_the_command_line_is_one_line():
+    line = cli_error("predict", "--config", "configs/trajectory.yaml", "--model.num_steps", "0")
+    assert line == "error: model.num_steps: Not of type IntAtLeast1: 0 does not conform to restriction v>=1"

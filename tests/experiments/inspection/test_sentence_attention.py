@@ -6,6 +6,7 @@ import torch
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments import SentenceAttention
 from lightning_dream.models.loading import load_encoder
+from tests.helpers import cli_error
 
 
 def test_every_layer_and_head_is_a_distribution_over_the_sentence(trainer_factory):
@@ -37,3 +38,8 @@ def test_bad_inputs_fail_before_the_model_loads():
         SentenceAttention(decimals=0)
     with pytest.raises(ConfigError, match="is 602 tokens .* the model has 512 positions"):
         SentenceAttention(sentences=["word " * 600])
+
+
+def test_bad_decimals_on_the_command_line_is_one_line():
+    line = cli_error("predict", "--config", "configs/sentence_attention.yaml", "--model.decimals", "0")
+    assert line == "error: model.decimals: Not of type Int1To8: 0 does not conform to restriction v>=1 and v<=8"

@@ -7,6 +7,7 @@ from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.masked_lm.mlm_sampling import MLMSampling
 from lightning_dream.models.loading import load_masked_lm, load_tokenizer
 from lightning_dream.results import read_results
+from tests.helpers import cli_error
 
 
 def sample(trainer_factory, **settings) -> list[dict]:
@@ -67,3 +68,10 @@ def test_bad_sampling_settings_are_one_line_errors(settings, message):
     with pytest.raises(ConfigError) as err:
         MLMSampling(model="splade-tiny", **settings)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_bad_temperature_decay_on_the_command_line_is_one_line():
+    line = cli_error("predict", "--config", "configs/mlm_sampling.yaml", "--model.temperature_decay", "1.5")
+    assert line == (
+        "error: model.temperature_decay: Not of type DecayFactor: 1.5 does not conform to restriction v>0.0 and v<=1.0"
+    )

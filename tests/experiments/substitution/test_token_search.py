@@ -8,6 +8,7 @@ from lightning_dream.experiments import TokenSearch
 from lightning_dream.models.loading import load_encoder, load_tokenizer
 from lightning_dream.models.readout import EncoderReadout
 from lightning_dream.results import read_results
+from tests.helpers import cli_error
 
 SENTENCE = "i hate kickshaws ."
 
@@ -104,3 +105,8 @@ def test_two_processes_equal_one(trainer_factory, tmp_path):
         assert [t["id"] for t in a["top"]] == [t["id"] for t in b["top"]]
         assert [t["activation"] for t in a["top"]] == pytest.approx([t["activation"] for t in b["top"]], abs=1e-5)
         assert a["original_rank"] == b["original_rank"]
+
+
+def test_bad_batch_size_on_the_command_line_is_one_line():
+    line = cli_error("predict", "--config", "configs/token_search.yaml", "--model.batch_size", "0")
+    assert line == "error: model.batch_size: Not of type PositiveInt: 0 does not conform to restriction v>0"
