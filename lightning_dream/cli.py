@@ -15,58 +15,74 @@ import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from lightning_dream.errors import ConfigError
 
-#: name -> "module:function" of a typed function; imported only when its command runs, so
-#: ``tokenize`` or ``report`` start without loading every experiment.
-EXTRA_COMMANDS: dict[str, str] = {
-    "tokenize": "lightning_dream.commands.tokenize:tokenize",
-    "report": "lightning_dream.report:report",
-    "export-mlm-head": "lightning_dream.experiments.depth.mlm_readout:export_mlm_head",
-    "build-cloze-probe": "lightning_dream.data.lama:build_cloze_probe",
-    "export-pretrained": "lightning_dream.experiments.depth.masked_lm_pretraining:export_pretrained",
-    "combine-layers": "lightning_dream.commands.combine:combine_layers",
-    "combine-magnitudes": "lightning_dream.commands.combine:combine_magnitudes",
-    "export-activation": "lightning_dream.commands.export_activation:export_activation",
-    "method-table": "lightning_dream.report.methods:method_table",
-}
 
-#: one line per command for the top-level ``--help`` (kept here so the help imports no command)
-COMMAND_SUMMARIES: dict[str, str] = {
+class ExtraCommand(NamedTuple):
+    """A command that is a plain typed function: where it lives and its line in ``--help``."""
+
+    #: "module:function", imported only when the command runs (``tokenize`` or ``report`` start
+    #: without loading every experiment)
+    target: str
+    summary: str
+
+
+#: the Lightning commands, each with its line in ``--help`` (LightningCLI builds them: ``trainer_cli``)
+LIGHTNING_COMMANDS: dict[str, str] = {
     "fit": "optimise: soft-input experiments (Dream, Reconstruct, ...), probes, readouts, pretraining",
     "validate": "evaluate a trained probe or readout (CAV, MLMReadout, DepthProbe, ...)",
     "test": "run an experiment's test step",
     "predict": "read-only experiments: fill-mask, knowledge probe, token/corpus search, attention, ...",
-    "tokenize": "print the tokens, ids and word-piece boundaries of a sentence",
-    "report": "write one HTML page with every view the results under a run folder support",
-    "export-mlm-head": "store the head of an MLMReadout checkpoint alone (safetensors + config.json)",
-    "build-cloze-probe": "write a LAMA-format cloze probe from held-out corpus sentences",
-    "export-pretrained": "write a pretraining checkpoint as a Hugging Face folder",
-    "combine-layers": "fuse the result subfolders of a folder into one file grouped by layer",
-    "combine-magnitudes": "fuse shifted-reconstruction runs into one file grouped by magnitude",
-    "export-activation": "write a word's vector at every layer of a sentence (for ReconstructChanged)",
-    "method-table": "compare search-method runs on the same targets: a table and activation-vs-passes figure",
 }
 
-LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
+#: every other command: name -> its function and its line in ``--help`` (so the help imports no command)
+EXTRA_COMMANDS: dict[str, ExtraCommand] = {
+    "tokenize": ExtraCommand(
+        "lightning_dream.commands.tokenize:tokenize",
+        "print the tokens, ids and word-piece boundaries of a sentence",
+    ),
+    "report": ExtraCommand(
+        "lightning_dream.report:report",
+        "write one HTML page with every view the results under a run folder support",
+    ),
+    "export-mlm-head": ExtraCommand(
+        "lightning_dream.experiments.depth.mlm_readout:export_mlm_head",
+        "store the head of an MLMReadout checkpoint alone (safetensors + config.json)",
+    ),
+    "build-cloze-probe": ExtraCommand(
+        "lightning_dream.data.lama:build_cloze_probe",
+        "write a LAMA-format cloze probe from held-out corpus sentences",
+    ),
+    "export-pretrained": ExtraCommand(
+        "lightning_dream.experiments.depth.masked_lm_pretraining:export_pretrained",
+        "write a pretraining checkpoint as a Hugging Face folder",
+    ),
+    "combine-layers": ExtraCommand(
+        "lightning_dream.commands.combine:combine_layers",
+        "fuse the result subfolders of a folder into one file grouped by layer",
+    ),
+    "combine-magnitudes": ExtraCommand(
+        "lightning_dream.commands.combine:combine_magnitudes",
+        "fuse shifted-reconstruction runs into one file grouped by magnitude",
+    ),
+    "export-activation": ExtraCommand(
+        "lightning_dream.commands.export_activation:export_activation",
+        "write a word's vector at every layer of a sentence (for ReconstructChanged)",
+    ),
+    "method-table": ExtraCommand(
+        "lightning_dream.report.methods:method_table",
+        "compare search-method runs on the same targets: a table and activation-vs-passes figure",
+    ),
+}
 
 
 def extra_command(name: str) -> Callable:
-    module, function = EXTRA_COMMANDS[name].split(":")
+    """The function behind the extra command ``name`` (imports its module)."""
+    module, function = EXTRA_COMMANDS[name].target.split(":")
     return getattr(importlib.import_module(module), function)
 
-
-#: the Trainer settings every config shares; a config writes only what differs (``default_root_dir``,
-#: callbacks, a longer schedule). ``accelerator: auto`` takes a GPU where there is one; ``devices: 1``
-#: keeps one process (``--trainer.devices N --trainer.strategy job_sharding`` shards jobs on purpose).
-TRAINER_DEFAULTS: dict[str, object] = {
-    "accelerator": "auto",
-    "devices": 1,
-    "max_epochs": 1,
-    "log_every_n_steps": 10,
-    "enable_model_summary": False,
-}
 
 #: short spellings of the extra commands' options (``report RUN_DIR -o out.html``)
 SHORT_OPTIONS: dict[str, str] = {"-o": "--output"}
@@ -87,17 +103,18 @@ def version() -> str:
 
 
 def top_level_help(prog: str) -> str:
-    width = max(map(len, COMMAND_SUMMARIES)) + 2
+    """The top-level ``--help``: every command on one line with its summary."""
+    width = max(map(len, (*LIGHTNING_COMMANDS, *EXTRA_COMMANDS))) + 2
     lines = [
         f"usage: {prog} COMMAND [options]    ({prog} COMMAND --help for a command's options)",
         "",
         "Look inside BERT-style language models by optimising their inputs.",
         "",
         "Lightning commands (--model NAME or --config FILE picks the experiment):",
-        *(f"  {name:<{width}}{COMMAND_SUMMARIES[name]}" for name in LIGHTNING_COMMANDS),
+        *(f"  {name:<{width}}{summary}" for name, summary in LIGHTNING_COMMANDS.items()),
         "",
         "Other commands:",
-        *(f"  {name:<{width}}{COMMAND_SUMMARIES[name]}" for name in EXTRA_COMMANDS),
+        *(f"  {name:<{width}}{command.summary}" for name, command in EXTRA_COMMANDS.items()),
         "",
         "Options:",
         f"  {'-h, --help':<{width}}show this help and exit",

@@ -13,6 +13,7 @@ import importlib
 import inspect
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -47,11 +48,8 @@ _NOISE = re.compile(
 )
 
 
-#: the words the last parse was given, to name the config file a YAML error comes from
-_ARGS_SEEN: list[str] = []
-
-
-def _unreadable_config(words: list[str]) -> str | None:
+def _unreadable_config(words: Sequence[str]) -> str | None:
+    """The first ``--config`` file among ``words`` that is not valid YAML, if any."""
     import yaml
 
     for flag, value in zip(words, words[1:]):
@@ -82,14 +80,15 @@ def accepted_arguments(class_path: str) -> list[str]:
     return sorted(set(names))
 
 
-def one_line(message: str) -> str:
-    """The one line of a (possibly nested, multi-line) jsonargparse error that names the key and what is wrong."""
+def one_line(message: str, words: Sequence[str] = ()) -> str:
+    """The one line of a (possibly nested, multi-line) jsonargparse error that names the key and what is wrong;
+    ``words`` (what the parse was given) name the config file a YAML error comes from."""
     lines = [line.strip().lstrip("- ").strip() for line in str(message).splitlines() if line.strip()]
     keys = re.findall(r'Parser key "([^"]+)"', message)
     details = [line for line in lines if not _NOISE.match(line)]
     if not keys:
         detail = ": ".join(details or lines)
-        if detail.startswith("Problems parsing config") and (broken := _unreadable_config(_ARGS_SEEN)):
+        if detail.startswith("Problems parsing config") and (broken := _unreadable_config(words)):
             detail = f"{broken}: not valid YAML ({detail.replace('<unicode string>', broken)})"
         return f"{detail} (see --help)" if detail.startswith("unrecognized arguments") else detail
     detail = details[0] if details else lines[-1]
@@ -105,19 +104,22 @@ def one_line(message: str) -> str:
 class OneLineErrors:
     """Mix into a jsonargparse parser: errors end the run with ``error: <one line>``, exit 2."""
 
+    #: the words this parser's last ``parse_args`` was given (for ``one_line``)
+    _words: tuple[str, ...] = ()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         install_loader()
         kwargs.setdefault("parser_mode", PARSER_MODE)
         super().__init__(*args, **kwargs)
 
     def parse_args(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
-        _ARGS_SEEN[:] = [str(word) for word in (sys.argv[1:] if args is None else args)]
+        self._words = tuple(str(word) for word in (sys.argv[1:] if args is None else args))
         return super().parse_args(args, *rest, **kwargs)
 
     def error(self, message: str, ex: Exception | None = None) -> NoReturn:
         if not self.exit_on_error:
             super().error(message, ex)
-        sys.stderr.write(f"error: {one_line(message)}\n")
+        sys.stderr.write(f"error: {one_line(message, self._words)}\n")
         self.exit(2)
 
 

@@ -17,12 +17,22 @@ import inspect
 import pytorch_lightning as pl
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
-from lightning_dream.cli import TRAINER_DEFAULTS
 from lightning_dream.errors import ConfigError, check_finite_settings
 from lightning_dream.parsing import OneLineErrors
 from lightning_dream.quiet import quiet_lightning
 from lightning_dream.resume import RecordExperiment, check_resume
 from lightning_dream.strategies import job_strategy, process_count
+
+#: the Trainer settings every config shares; a config writes only what differs (``default_root_dir``,
+#: callbacks, a longer schedule). ``accelerator: auto`` takes a GPU where there is one; ``devices: 1``
+#: keeps one process (``--trainer.devices N --trainer.strategy job_sharding`` shards jobs on purpose).
+TRAINER_DEFAULTS: dict[str, object] = {
+    "accelerator": "auto",
+    "devices": 1,
+    "max_epochs": 1,
+    "log_every_n_steps": 10,
+    "enable_model_summary": False,
+}
 
 #: the step a class must define to run under each command
 COMMAND_STEPS: dict[str, str] = {

@@ -79,3 +79,29 @@ def test_an_older_soft_input_file_reads_with_final_as_its_best_and_last_as_its_l
     )
     result = read_results(tmp_path, RECONSTRUCT_FORMAT)
     assert result["summary"][0]["last_token_recovery"] == 0.5 and result["jobs"][0]["distance"] == 0.1
+
+
+def test_a_run_past_its_max_time_is_incomplete_and_only_lightnings_timer_says_so():
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from pytorch_lightning.callbacks import Timer
+
+    from lightning_dream.results import ResultSource
+
+    class OwnTimer:  # a user's callback that happens to share the name
+        def time_remaining(self) -> float:
+            return 0.0
+
+    OwnTimer.__name__ = "Timer"
+    done = SimpleNamespace(current=SimpleNamespace(processed=1))
+    loop = SimpleNamespace(max_epochs=1, epoch_progress=done)
+
+    def trainer(*callbacks):
+        return SimpleNamespace(
+            interrupted=False, training=True, max_steps=-1, global_step=3, callbacks=callbacks, fit_loop=loop
+        )
+
+    assert not ResultSource().run_complete(trainer(Timer(duration=timedelta(0))))
+    assert ResultSource().run_complete(trainer(Timer(duration=timedelta(days=1))))
+    assert ResultSource().run_complete(trainer(OwnTimer()))

@@ -1,8 +1,9 @@
 """Which views each experiment's results support, by the ``format`` in the result file.
 
-A format is ``lightning_dream.<experiment>/<version>``. Views read fields defensively: an older
-version missing a field gets a note saying so, and a newer version than listed here gets a note
-that this report may not show everything.
+A format is ``lightning_dream.<kind>/<version>`` (``results.FORMATS``). Views read fields
+defensively: an older version missing a field gets a note saying so, and a newer version than the
+registered one gets a note that this report may not show everything. A whole-run format
+(``Format.whole_run``) is shown without job rows; any other without rows is a "No jobs" note.
 """
 
 from __future__ import annotations
@@ -22,33 +23,31 @@ from lightning_dream.report import (
 )
 from lightning_dream.report.blocks import Note, Section
 from lightning_dream.report.common import MissingFields
-from lightning_dream.results import COMBINED_FORMAT
-
-#: written by ``combine_layers`` / ``combine_magnitudes``: ``groups`` of jobs of ``result_format``
+from lightning_dream.results import COMBINED_FORMAT, FORMATS, parse_format
 
 View = Callable[[dict[str, Any]], list[Section]]
 
-#: experiment -> (newest version understood, its views)
-VIEWS: dict[str, tuple[int, tuple[View, ...]]] = {
-    "dream": (3, (dream.dream_process, dream.annealing)),
-    "soft_input": (3, (dream.dream_process, dream.annealing)),
-    "reconstruct": (2, (reconstruction.across_layers, dream.dream_process, dream.annealing)),
-    "reconstruct_changed": (2, (reconstruction.shifted, reconstruction.across_layers, dream.dream_process)),
-    "reconstruct_shifted": (2, (reconstruction.shifted, dream.dream_process)),
-    "dream_mlm": (2, (dream.dream_process, dream.annealing)),
-    "compare_methods": (1, (methods.comparison,)),
-    "token_search": (1, (substitution.token_search,)),
-    "similar_embeddings": (1, (substitution.similar_embeddings,)),
-    "depth_probe": (1, (dynamics.depth_probe,)),
-    "albert_trajectory": (1, (dynamics.trajectory,)),
-    "albert_lyapunov": (1, (dynamics.lyapunov,)),
-    "attention": (1, (attention.attention,)),
-    "factorize": (1, (factorize.factorize,)),
-    "fill_mask": (1, (predictions.fill_mask,)),
-    "knowledge_probe": (1, (predictions.knowledge_probe,)),
-    "mlm_sampling": (1, (predictions.mlm_sampling,)),
-    "corpus_search": (1, (predictions.corpus_search,)),
-    "cav": (1, (predictions.cav,)),
+#: format kind -> its views; the newest version understood is the format's own (``results.FORMATS``)
+VIEWS: dict[str, tuple[View, ...]] = {
+    "dream": (dream.dream_process, dream.annealing),
+    "soft_input": (dream.dream_process, dream.annealing),
+    "reconstruct": (reconstruction.across_layers, dream.dream_process, dream.annealing),
+    "reconstruct_changed": (reconstruction.shifted, reconstruction.across_layers, dream.dream_process),
+    "reconstruct_shifted": (reconstruction.shifted, dream.dream_process),
+    "dream_mlm": (dream.dream_process, dream.annealing),
+    "compare_methods": (methods.comparison,),
+    "token_search": (substitution.token_search,),
+    "similar_embeddings": (substitution.similar_embeddings,),
+    "depth_probe": (dynamics.depth_probe,),
+    "albert_trajectory": (dynamics.trajectory,),
+    "albert_lyapunov": (dynamics.lyapunov,),
+    "attention": (attention.attention,),
+    "factorize": (factorize.factorize,),
+    "fill_mask": (predictions.fill_mask,),
+    "knowledge_probe": (predictions.knowledge_probe,),
+    "mlm_sampling": (predictions.mlm_sampling,),
+    "corpus_search": (predictions.corpus_search,),
+    "cav": (predictions.cav,),
 }
 
 
@@ -67,20 +66,9 @@ def problem_section(name: str, err: Exception) -> Section:
     )
 
 
-#: experiments whose results describe the whole run rather than a list of jobs
-WHOLE_RUN = {"albert_trajectory", "albert_lyapunov", "depth_probe", "cav"}
-
-
-def parse_format(fmt: str) -> tuple[str, int]:
-    """('dream', 2) from 'lightning_dream.dream/2'; ('', 0) for anything else."""
-    name, _, version = fmt.partition("/")
-    if not name.startswith("lightning_dream.") or not version.isdigit():
-        return "", 0
-    return name.removeprefix("lightning_dream."), int(version)
-
-
 def known_formats() -> str:
-    return ", ".join(f"lightning_dream.{name}/{version}" for name, (version, _) in sorted(VIEWS.items()))
+    """The formats this report shows, at their newest version: ``lightning_dream.cav/1, ...``."""
+    return ", ".join(FORMATS[name].tag for name in sorted(VIEWS))
 
 
 def render_views(result: dict[str, Any]) -> list[Section]:
@@ -98,7 +86,7 @@ def render_views(result: dict[str, Any]) -> list[Section]:
                 [Note(f"format {fmt!r} is not one this report knows ({known_formats()})", "warning")],
             )
         ]
-    newest, views = VIEWS[name]
+    newest, views = FORMATS[name].version, VIEWS[name]
     sections = []
     if result.get("upgraded_from"):  # read_results renamed an older soft-input file's fields
         why = f"written as {result['upgraded_from']!r}: its best_* is shown as final_*, its final_* as last_*"
@@ -118,7 +106,7 @@ def render_views(result: dict[str, Any]) -> list[Section]:
             )
         )
     rows = result.get("jobs", result.get("rows"))  # jobs, or the items of a read-only run
-    if name not in WHOLE_RUN and (not isinstance(rows, list) or not rows):
+    if not FORMATS[name].whole_run and (not isinstance(rows, list) or not rows):
         return sections + [Section("empty", "No jobs", [Note(f"the result file ({fmt}) holds no jobs", "warning")])]
     for view in views:
         try:
