@@ -61,12 +61,18 @@ def _unreadable_config(words: Sequence[str]) -> str | None:
     return None
 
 
-def accepted_arguments(class_path: str) -> list[str]:
-    """The constructor arguments of ``class_path`` and its bases (what a config may set)."""
+def _class(class_path: str) -> type | None:
     module, _, name = class_path.rpartition(".")
     try:
-        klass = getattr(importlib.import_module(module), name)
+        return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError, ValueError):
+        return None
+
+
+def accepted_arguments(class_path: str) -> list[str]:
+    """The constructor arguments of ``class_path`` and its bases (what a config may set)."""
+    klass = _class(class_path)
+    if klass is None:
         return []
     names: list[str] = []
     for base in klass.__mro__:
@@ -96,8 +102,13 @@ def one_line(message: str, words: Sequence[str] = ()) -> str:
     detail = re.sub(r"Expected a (.*)\. Got value: (.*)", r"expected \1, got \2", detail)
     class_path = re.search(r"Problem with given class_path '([^']+)'", message)
     if "is not accepted" in detail and class_path:
+        option = re.search(r"Option '([^']+)' is not accepted", detail)
+        moved = getattr(_class(class_path.group(1)), "moved_settings", {}).get(option.group(1).split(".")[0] if option else "")
         accepted = accepted_arguments(class_path.group(1))
-        detail += f"; {class_path.group(1).rsplit('.', 1)[-1]} accepts: {', '.join(accepted)}" if accepted else ""
+        if moved:  # a setting an older version took here: say where it lives now
+            detail += f": {moved}"
+        elif accepted:
+            detail += f"; {class_path.group(1).rsplit('.', 1)[-1]} accepts: {', '.join(accepted)}"
     return f"{'.'.join(keys)}: {detail}"
 
 

@@ -25,7 +25,7 @@ from lightning_dream.errors import ConfigError
 from lightning_dream.strategies import check_checkpoint_processes
 
 #: experiment settings a resumed run may change (documented in the README's "Resume" section)
-MAY_DIFFER: frozenset[str] = frozenset({"num_iterations", "log_every", "snapshot_every", "image_every"})
+MAY_DIFFER: frozenset[str] = frozenset({"num_iterations", "snapshot_every"})
 
 #: Lightning's names for a checkpoint it finds itself; refused: they are found only after the run started
 LIGHTNING_SHORTHANDS: frozenset[str] = frozenset({"last", "best", "hpc", "registry"})
@@ -162,7 +162,11 @@ def check_resume(
             f"ckpt_path={ckpt_path} is a {saved_class.rsplit('.', 1)[-1]} checkpoint, not {experiment.__name__}: "
             "resume it with the experiment and settings that wrote it"
         )
-    found = differences(saved, _plain(given) or {}, record.get("file_sha256", {}))
+    given = _plain(given) or {}
+    comparable = getattr(experiment, "comparable_settings", None)
+    if comparable is not None:  # settings the experiment stores in another spelling (a method with its settings)
+        given = comparable(given)
+    found = differences(saved, given, record.get("file_sha256", {}))
     saved_data = checkpoint.get("datamodule_hyper_parameters")
     if isinstance(saved_data, dict) and given_data is not None:
         found += [f"data.{line}" for line in differences(dict(saved_data), _plain(given_data) or {}, {})]

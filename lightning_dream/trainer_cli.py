@@ -136,7 +136,9 @@ class DreamCLI(LightningCLI):
         return trainer
 
     def instantiate_classes(self) -> None:
-        """jsonargparse reports a constructor's error as one of many Union attempts; surface ours alone."""
+        """jsonargparse reports a constructor's error as one of many Union attempts; surface ours alone.
+        An experiment that builds its inputs on first use (``check_inputs``: jobs, targets files) builds
+        them here, so bad input is one line before the Trainer starts any process or work."""
         try:
             super().instantiate_classes()
         except Exception as err:
@@ -144,6 +146,9 @@ class DreamCLI(LightningCLI):
             if found is None:
                 raise
             raise found from None
+        check_inputs = getattr(self.model, "check_inputs", None)
+        if check_inputs is not None:
+            check_inputs()
 
 
 def build_cli(args: list[str] | None, run: bool, experiments: set[str] | None, prog: str) -> LightningCLI:

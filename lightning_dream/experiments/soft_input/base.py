@@ -23,7 +23,7 @@ from transformers import PreTrainedModel
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError, check_positive
 from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTracker, batch_jobs, change_span
-from lightning_dream.experiments.soft_input.methods import MethodChoice, build_method
+from lightning_dream.experiments.soft_input.methods import MethodChoice, build_method, moved_settings
 from lightning_dream.experiments.soft_input.methods.base import Evaluation
 from lightning_dream.models.fluency import Fluency, FluencyScore
 from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
@@ -67,6 +67,8 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
     snapshot_top_k: ClassVar[int] = 8
     #: what the objective is called in TensorBoard tags and the summary (Reconstruct: distance)
     value_name: ClassVar[str] = "activation"
+    #: settings this family took before each method owned its own: where they live now (parse errors say it)
+    moved_settings: ClassVar[dict[str, str]] = moved_settings()
 
     def __init__(
         self,

@@ -87,6 +87,11 @@ class MethodSearch(Dream):
 
 class CompareMethods(pl.LightningModule, ResultSource):
     independent_jobs: ClassVar[bool] = True
+    #: settings an older version took: where they live now (parse errors say it)
+    moved_settings: ClassVar[dict[str, str]] = {
+        "method_settings": "method_settings is each method's own now: methods: [anneal, {class_path: GCG, "
+        "init_args: {candidates: 32}}, ...]"
+    }
     result_format = COMPARE_METHODS_FORMAT
 
     def __init__(

@@ -11,6 +11,8 @@ A new method is one new file (a ``SearchMethod`` subclass) and one line in ``MET
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from typing import Any, Literal
 
 from lightning_dream.errors import ConfigError
@@ -38,12 +40,7 @@ def build_method(choice: MethodChoice | dict[str, Any]) -> SearchMethod:
     if isinstance(choice, SearchMethod):
         return choice.copy()
     if isinstance(choice, dict):
-        path = str(choice.get("class_path", ""))
-        klass = METHODS.get(path) or next(
-            (m for m in METHODS.values() if path in (m.__name__, f"{m.__module__}.{m.__name__}")), None
-        )
-        if klass is None:
-            raise ConfigError(f"method {path!r} is not known: use one of {', '.join(METHODS)}")
+        klass = method_class(str(choice.get("class_path", "")))
         try:
             return klass(**dict(choice.get("init_args") or {}))
         except TypeError as err:
@@ -51,3 +48,44 @@ def build_method(choice: MethodChoice | dict[str, Any]) -> SearchMethod:
     if choice not in METHODS:
         raise ConfigError(f"method {choice!r} is not known: use one of {', '.join(METHODS)}")
     return METHODS[choice]()
+
+
+def method_class(path: str) -> type[SearchMethod]:
+    """The method class of a registry name (``gcg``), a class name (``GCG``) or an import path."""
+    found = METHODS.get(path) or next((m for m in METHODS.values() if m.__name__ == path.rsplit(".", 1)[-1]), None)
+    if found is None and "." in path:
+        module, _, name = path.rpartition(".")
+        try:
+            found = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            found = None
+    if not (isinstance(found, type) and issubclass(found, SearchMethod)):
+        known = ", ".join(METHODS)
+        raise ConfigError(f"method {path!r} is not known: use one of {known} or a SearchMethod's import path")
+    return found
+
+
+#: settings of the soft-input experiments that became a method's under another name
+RENAMED = {"anneal": "schedule", "search_top_k": "top_k"}
+
+
+def moved_settings() -> dict[str, str]:
+    """Where each setting the soft-input experiments took before every method owned its own lives
+    now (the one-line error for an old config): a method's, by name, or a callback's."""
+    owners: dict[str, list[type[SearchMethod]]] = {}
+    for klass in METHODS.values():
+        for name in list(inspect.signature(klass.__init__).parameters)[1:]:
+            owners.setdefault(name, []).append(klass)
+    moved = {}
+    for old in sorted(set(owners) | set(RENAMED)):
+        new = RENAMED.get(old, old)
+        classes = owners[new]
+        example = classes[0].__name__
+        names = ", ".join(c.__name__ for c in classes)
+        moved[old] = (
+            f"{old} is a setting of the method now ({names}): method: {{class_path: {example}, init_args: "
+            f"{{{new}: ...}}}}, or --model.method {example} --model.method.{new} ..."
+        )
+    for cadence, how in (("log_every", "--trainer.log_every_n_steps N"), ("image_every", "StepLogger(image_every=N)")):
+        moved[cadence] = f"{cadence} is a setting of the logging now: {how} (--trainer.callbacks)"
+    return moved
