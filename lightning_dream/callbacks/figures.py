@@ -1,8 +1,9 @@
 """At the end of a run, the report's figures of its result file as TensorBoard images.
 
-It reads the results.json that ``ResultWriter`` wrote (so it runs in ``on_fit_end`` /
-``on_predict_end``, after every callback's ``on_train_end``), and draws the same views as
-``lightning-dream report`` through ``report/mpl.py``.
+It reads the results.json that ``ResultWriter`` wrote, so it runs in ``teardown`` of a fit or
+predict that ended: after every callback's ``on_train_end`` / ``on_predict_end``, whatever the
+callbacks' order (a user's FigureLogger in ``--trainer.callbacks`` comes before the experiment's
+ResultWriter). It draws the same views as ``lightning-dream report`` through ``report/mpl.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.loggers import TensorBoardLogger
+from pytorch_lightning.trainer.states import TrainerFn
 
 from lightning_dream.callbacks.results import run_dir
 from lightning_dream.results import RESULTS_FILE, read_results
@@ -27,11 +29,10 @@ class FigureLogger(Callback):
         self.filename = filename
         self.max_figures = max_figures
 
-    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.log_figures(trainer)
-
-    def on_predict_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.log_figures(trainer)
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Lightning calls it on every rank once a run ended without error; fit and predict write results."""
+        if stage in (TrainerFn.FITTING, TrainerFn.PREDICTING):
+            self.log_figures(trainer)
 
     def log_figures(self, trainer: pl.Trainer) -> int:
         """Draw every view block of the results; returns how many images were logged."""

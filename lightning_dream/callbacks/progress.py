@@ -2,9 +2,9 @@
 
 The logger's version number says nothing about the run in progress (it is also the folder name the
 run prints at the end), so the bar drops it the way Lightning documents: ``get_metrics`` overridden
-in a subclass. An experiment returns ``progress_bar(trainer)`` from ``configure_callbacks``; it
-replaces the trainer's bar of the same class (keeping its settings) and adds none when the trainer
-has no bar or a custom one.
+in a subclass. An experiment's ``configure_callbacks`` adds ``progress_bar(trainer)`` (through
+``defaults.default_callbacks``); it replaces the trainer's bar of the same class (keeping its
+settings) and adds none when the trainer has no bar or a custom one.
 """
 
 from __future__ import annotations

@@ -101,6 +101,6 @@ class DepthStudy(ResultSource, pl.LightningModule):
         return next(iter(best.values()))["value"] if best else None
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks.progress import progress_bar
+        from lightning_dream.callbacks.defaults import default_callbacks
 
-        return [ResultWriter(), DepthCurveLogger(), FreedMemoryRelease(), *progress_bar(self._trainer)]
+        return default_callbacks(self._trainer, ResultWriter(), DepthCurveLogger(), FreedMemoryRelease())

@@ -180,9 +180,9 @@ class MLMReadout(pl.LightningModule):
         self.log("hp_metric", self.val_accuracy)  # the headline: held-out masked-token accuracy
 
     def configure_callbacks(self) -> list[pl.Callback]:
-        from lightning_dream.callbacks.progress import progress_bar
+        from lightning_dream.callbacks.defaults import default_callbacks
 
-        return progress_bar(self._trainer)
+        return default_callbacks(self._trainer)  # no result file (the checkpoint is the result): the bar alone
 
     def configure_optimizers(self) -> dict[str, Any]:
         decay = [p for p in self.head.parameters() if p.ndim >= 2]

@@ -126,10 +126,9 @@ class IteratedSystemRun(pl.LightningModule, ResultSource):
             self.logger.log_metrics({f"dynamics/{k}": v for k, v in values.items() if not math.isnan(v)}, step=step)
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import FigureLogger, ResultWriter
-        from lightning_dream.callbacks.progress import progress_bar
+        from lightning_dream.callbacks import FigureLogger, ResultWriter, default_callbacks
 
-        return [ResultWriter(), FigureLogger(), *progress_bar(self._trainer)]
+        return default_callbacks(self._trainer, ResultWriter(), FigureLogger())
 
     def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         tok = load_tokenizer(self.hparams.model)

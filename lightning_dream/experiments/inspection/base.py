@@ -65,10 +65,9 @@ class InspectExperiment(pl.LightningModule, ResultSource):
         return step_loader(1)
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import FigureLogger, ResultWriter
-        from lightning_dream.callbacks.progress import progress_bar
+        from lightning_dream.callbacks import FigureLogger, ResultWriter, default_callbacks
 
-        return [ResultWriter(), FigureLogger(), *progress_bar(self._trainer)]
+        return default_callbacks(self._trainer, ResultWriter(), FigureLogger())
 
     @torch.no_grad()
     def predict_step(self, batch: Any, batch_idx: int) -> int:

@@ -96,10 +96,10 @@ class CAV(pl.LightningModule, ResultSource):
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import ResultWriter
-        from lightning_dream.callbacks.progress import progress_bar
+        from lightning_dream.callbacks import ResultWriter, default_callbacks
 
-        return [ResultWriter(CAV_FILE, copy_to=self.hparams.cav_file), *progress_bar(self._trainer)]
+        # a user's own ResultWriter replaces this one, its file name and copy included
+        return default_callbacks(self._trainer, ResultWriter(CAV_FILE, copy_to=self.hparams.cav_file))
 
     def result_fields(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         first, second = self.concepts

@@ -63,10 +63,9 @@ class MaskedLMPrediction(pl.LightningModule, ResultSource):
             self.mlm = load_masked_lm(self.model_name)
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import ResultWriter
-        from lightning_dream.callbacks.progress import progress_bar
+        from lightning_dream.callbacks import ResultWriter, default_callbacks
 
-        return [ResultWriter(), *progress_bar(self._trainer)]
+        return default_callbacks(self._trainer, ResultWriter())
 
     def batches(self) -> list[list[int]]:
         """The items in batches of ``batch_size``, in order; batch ``i`` holds items ``i * batch_size ...``."""

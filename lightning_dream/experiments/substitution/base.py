@@ -101,10 +101,9 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
             self.encoder = load_encoder(self.model_name)
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import ResultWriter
-        from lightning_dream.callbacks.progress import progress_bar
+        from lightning_dream.callbacks import ResultWriter, default_callbacks
 
-        return [ResultWriter(), *progress_bar(self._trainer)]
+        return default_callbacks(self._trainer, ResultWriter())
 
     def scores(self, candidates: Tensor) -> Tensor:
         """(B, jobs): every job's target value with each candidate token at ``change_word``."""

@@ -99,10 +99,9 @@ class CorpusSearch(pl.LightningModule, ResultSource):
             self.encoder = load_encoder(self.model_name)
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import ResultWriter
-        from lightning_dream.callbacks.progress import progress_bar
+        from lightning_dream.callbacks import ResultWriter, default_callbacks
 
-        return [ResultWriter(), *progress_bar(self._trainer)]
+        return default_callbacks(self._trainer, ResultWriter())
 
     def predict_dataloader(self) -> DataLoader:
         self.token_ids = self.tokenizer(list(self.sentences), truncation=True, max_length=self.hparams.max_length)[

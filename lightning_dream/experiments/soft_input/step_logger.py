@@ -1,16 +1,24 @@
 """TensorBoard logging of soft-input optimisation: scalars per job, snapped text, softmax image.
 
+It reads the soft-input host's ``last_step`` (a ``base.StepRecord`` whose values are already in
+the sign they are reported in) and ``value_name`` (what they are: activation, distance, ...).
 Scalars from every rank are gathered to rank 0 (loggers write only there), so a sharded run
 logs all its jobs.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.loggers import TensorBoardLogger
 
+from lightning_dream.errors import check_positive
 from lightning_dream.strategies import gather_to_rank_zero
+
+if TYPE_CHECKING:  # the host imports this module for its configure_callbacks
+    from lightning_dream.experiments.soft_input.base import StepRecord
 
 
 def softmax_figure(tokens: list[list[str]], weights: list[list[float]], positions: list[int], title: str):
@@ -29,8 +37,23 @@ def job_tag(pl_module: pl.LightningModule, job: int) -> str:
 
 
 class StepLogger(Callback):
-    def __init__(self, top_k: int = 5, image_jobs: int = 4):
-        self.top_k = top_k
+    """After every optimisation step, on its cadences (and at the last step): the temperature and
+    every job's ``soft_<value_name>`` / ``snapped_<value_name>`` as logger scalars, and in TensorBoard
+    each job's snapped sentence and the softmax image of the first jobs."""
+
+    def __init__(self, log_every: int | None = None, image_every: int = 200, top_k: int = 5, image_jobs: int = 4):
+        """
+        Args:
+            log_every: log the scalars every k steps; None: the Trainer's ``log_every_n_steps``.
+            image_every: log the snapped sentences and softmax images every k steps.
+            top_k: tokens shown per position in a softmax image.
+            image_jobs: softmax images of the first this many jobs (0: none).
+        """
+        if log_every is not None:
+            check_positive("log_every", log_every)
+        self.log_every = log_every
+        self.image_every = check_positive("image_every", image_every)
+        self.top_k = check_positive("top_k", top_k)
         self.image_jobs = image_jobs
 
     def on_train_batch_end(
@@ -40,22 +63,22 @@ class StepLogger(Callback):
         if record is None:
             return
         last = record.step == pl_module.num_iterations - 1
-        if record.step % pl_module.hparams.log_every == 0 or last:
+        log_every = trainer.log_every_n_steps if self.log_every is None else self.log_every
+        if record.step % log_every == 0 or last:
             rows = gather_to_rank_zero((record.job_ids, record.soft.float().cpu(), record.snapped.float().cpu()))
             metrics = {"temperature": record.temperature}
-            name, sign = pl_module.value_name, -1 if pl_module.value_name == "distance" else 1
             for job_ids, soft, snapped in rows:
                 for job, s, h in zip(job_ids, soft.tolist(), snapped.tolist()):
                     tag = job_tag(pl_module, job)
-                    metrics[f"{tag}/soft_{name}"] = sign * s
-                    metrics[f"{tag}/snapped_{name}"] = sign * h
+                    metrics[f"{tag}/soft_{pl_module.value_name}"] = s
+                    metrics[f"{tag}/snapped_{pl_module.value_name}"] = h
             if trainer.logger is not None:
                 trainer.logger.log_metrics(metrics, step=record.step)
         # views go only to TensorBoard: without it, skip their softmax and top-k over every job
-        if (record.step % pl_module.hparams.image_every == 0 or last) and isinstance(trainer.logger, TensorBoardLogger):
+        if (record.step % self.image_every == 0 or last) and isinstance(trainer.logger, TensorBoardLogger):
             self.log_views(trainer, pl_module, record)
 
-    def log_views(self, trainer: pl.Trainer, pl_module: pl.LightningModule, record) -> None:
+    def log_views(self, trainer: pl.Trainer, pl_module: pl.LightningModule, record: StepRecord) -> None:
         """Snapped text of every job and the softmax image of the first few jobs."""
         soft = pl_module.soft
         views = []
