@@ -103,7 +103,8 @@ def one_line(message: str, words: Sequence[str] = ()) -> str:
     class_path = re.search(r"Problem with given class_path '([^']+)'", message)
     if "is not accepted" in detail and class_path:
         option = re.search(r"Option '([^']+)' is not accepted", detail)
-        moved = getattr(_class(class_path.group(1)), "moved_settings", {}).get(option.group(1).split(".")[0] if option else "")
+        key = option.group(1).split(".")[0] if option else ""
+        moved = getattr(_class(class_path.group(1)), "moved_settings", {}).get(key)
         accepted = accepted_arguments(class_path.group(1))
         if moved:  # a setting an older version took here: say where it lives now
             detail += f": {moved}"

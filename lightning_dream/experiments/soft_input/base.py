@@ -20,8 +20,9 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 from transformers import PreTrainedModel
 
+from lightning_dream.checks import OpenUnitInterval, PositiveInt, check_arguments
 from lightning_dream.data.steps import step_loader
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTracker, batch_jobs, change_span
 from lightning_dream.experiments.soft_input.methods import MethodChoice, build_method, moved_settings
 from lightning_dream.experiments.soft_input.methods.base import Evaluation
@@ -73,13 +74,13 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
     def __init__(
         self,
         model: str = "minilm-l6",
-        num_iterations: int = 3000,
+        num_iterations: PositiveInt = 3000,
         method: MethodChoice = "anneal",
-        max_passes: int | None = None,
+        max_passes: PositiveInt | None = None,
         init: Init = "sentence",
-        confidence: float = 0.9,
+        confidence: OpenUnitInterval = 0.9,
         seed: int = 0,
-        snapshot_every: int = 10,
+        snapshot_every: PositiveInt = 10,
         fluency_weight: float | None = None,
         fluency_model: str = "minilm-l6-mlm",
     ):
@@ -109,12 +110,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         """
         super().__init__()
         self.save_hyperparameters(ignore=["method"])  # collects the subclass's arguments too
-        check_positive("num_iterations", num_iterations)
-        check_positive("snapshot_every", snapshot_every)
-        if not 0 < confidence < 1:
-            raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1")
-        if max_passes is not None:
-            check_positive("max_passes", max_passes)
+        check_arguments(type(self), self.hparams)
         self.method = build_method(method)
         self.method.check_objective(fluency_weight)
         self.hparams["method"] = self.method.spec()  # results and resume see the method with its settings
@@ -283,10 +279,10 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         return step_loader(self.num_iterations)
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import FigureLogger, ResultWriter
-        from lightning_dream.callbacks.progress import progress_bar
+        from lightning_dream.callbacks import FigureLogger, ResultWriter, default_callbacks
+        from lightning_dream.experiments.soft_input.step_logger import StepLogger
 
-        return [ResultWriter(), FigureLogger(), *progress_bar(self._trainer)]  # TODO(merge): StepLogger
+        return default_callbacks(self._trainer, StepLogger(), ResultWriter(), FigureLogger())
 
     # -- the loop ----------------------------------------------------------------------------
     def evaluate(self, temperature: float, noise: Tensor | None = None) -> Evaluation:

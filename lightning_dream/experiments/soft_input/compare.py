@@ -26,8 +26,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 from transformers import PreTrainedModel
 
+from lightning_dream.checks import PositiveInt, check_arguments
 from lightning_dream.data.steps import step_loader
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.soft_input.base import reopen_epoch
 from lightning_dream.experiments.soft_input.dream import Dream, job_from_line
 from lightning_dream.experiments.soft_input.jobs import Job
@@ -98,13 +99,13 @@ class CompareMethods(pl.LightningModule, ResultSource):
         self,
         targets: str,
         methods: list[MethodChoice] | None = None,
-        max_passes: int = DEFAULT_PASSES,
+        max_passes: PositiveInt = DEFAULT_PASSES,
         spans: list[Literal["word", "sentence"]] = list(SPANS),  # noqa: B006  (jsonargparse shows the default)
         model: str = "minilm-l6",
         seed: int = 0,
         fluency_weight: float | None = 0.0,
         fluency_model: str = "minilm-l6-mlm",
-        snapshots: int = 20,
+        snapshots: PositiveInt = 20,
     ):
         """
         Args:
@@ -124,6 +125,7 @@ class CompareMethods(pl.LightningModule, ResultSource):
         """
         super().__init__()
         self.save_hyperparameters()
+        check_arguments(type(self), self.hparams)
         self.automatic_optimization = False
         # a checkpoint after step N holds the state after that step's update, which is what resuming
         # at step N + 1 needs: Lightning's warning about manual optimization's checkpoints is expected
@@ -135,8 +137,6 @@ class CompareMethods(pl.LightningModule, ResultSource):
             raise ConfigError(f"methods {names}: give each method once (known: {', '.join(METHODS)})")
         if not spans or set(spans) - set(SPANS):
             raise ConfigError(f"spans={spans}: use word and/or sentence")
-        check_positive("max_passes", max_passes)
-        check_positive("snapshots", snapshots)
         self.methods: dict[str, SearchMethod] = dict(zip(names, chosen))
         self.hparams["methods"] = [method.spec() for method in chosen]
         cost = {name: method.step_cost() for name, method in self.methods.items()}
@@ -339,10 +339,9 @@ class CompareMethods(pl.LightningModule, ResultSource):
         return {**settings, "methods": [build_method(m).spec() for m in methods]}
 
     def configure_callbacks(self) -> list[Callback]:
-        from lightning_dream.callbacks import FigureLogger, ResultWriter
-        from lightning_dream.callbacks.progress import progress_bar
+        from lightning_dream.callbacks import FigureLogger, ResultWriter, default_callbacks
 
-        return [ResultWriter(), FigureLogger(), *progress_bar(self._trainer)]
+        return default_callbacks(self._trainer, ResultWriter(), FigureLogger())
 
     # -- results ---------------------------------------------------------------------------------
     def job_results(self) -> dict[int, dict[str, Any]]:

@@ -14,7 +14,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from lightning_dream.errors import check_positive
+from lightning_dream.checks import NonNegativeInt, PositiveInt, check_arguments
 from lightning_dream.strategies import gather_to_rank_zero
 
 if TYPE_CHECKING:  # the host imports this module for its configure_callbacks
@@ -41,7 +41,13 @@ class StepLogger(Callback):
     every job's ``soft_<value_name>`` / ``snapped_<value_name>`` as logger scalars, and in TensorBoard
     each job's snapped sentence and the softmax image of the first jobs."""
 
-    def __init__(self, log_every: int | None = None, image_every: int = 200, top_k: int = 5, image_jobs: int = 4):
+    def __init__(
+        self,
+        log_every: PositiveInt | None = None,
+        image_every: PositiveInt = 200,
+        top_k: PositiveInt = 5,
+        image_jobs: NonNegativeInt = 4,
+    ):
         """
         Args:
             log_every: log the scalars every k steps; None: the Trainer's ``log_every_n_steps``.
@@ -49,12 +55,8 @@ class StepLogger(Callback):
             top_k: tokens shown per position in a softmax image.
             image_jobs: softmax images of the first this many jobs (0: none).
         """
-        if log_every is not None:
-            check_positive("log_every", log_every)
-        self.log_every = log_every
-        self.image_every = check_positive("image_every", image_every)
-        self.top_k = check_positive("top_k", top_k)
-        self.image_jobs = image_jobs
+        check_arguments(StepLogger, locals())
+        self.log_every, self.image_every, self.top_k, self.image_jobs = log_every, image_every, top_k, image_jobs
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch, batch_idx: int

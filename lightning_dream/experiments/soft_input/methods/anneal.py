@@ -9,7 +9,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor
 
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.checks import NonNegativeInt, PositiveFloat, check_arguments
 from lightning_dream.experiments.soft_input.methods.base import (
     MethodStep,
     SearchHost,
@@ -33,12 +33,12 @@ class Anneal(SearchMethod):
 
     def __init__(
         self,
-        lr: float = 0.1,
+        lr: PositiveFloat = 0.1,
         optimizer: Literal["adam", "sgd"] = "adam",
-        start_temp: float = 2.0,
-        end_temp: float = 0.1,
+        start_temp: PositiveFloat = 2.0,
+        end_temp: PositiveFloat = 0.1,
         schedule: Literal["constant", "exponential", "linear"] = "exponential",
-        warmup: int = 200,
+        warmup: NonNegativeInt = 200,
         gumbel: bool = False,
     ):
         """
@@ -52,9 +52,7 @@ class Anneal(SearchMethod):
             gumbel: add Gumbel noise to the logits (the Gumbel-softmax relaxation).
         """
         super().__init__()
-        check_positive("lr", lr)
-        if warmup < 0:
-            raise ConfigError(f"warmup={warmup} must be >= 0")
+        check_arguments(Anneal, locals())
         self.schedule = TemperatureSchedule(start_temp, end_temp, 1, warmup, schedule)
         self.lr, self.optimizer, self.gumbel = lr, optimizer, gumbel
 

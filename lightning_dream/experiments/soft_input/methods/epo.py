@@ -29,7 +29,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lightning_dream.errors import ConfigError, check_positive
+from lightning_dream.checks import PositiveInt, check_arguments
+from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.soft_input.methods.base import (
     MethodStep,
     SearchHost,
@@ -84,8 +85,8 @@ class EPO(SearchMethod):
 
     def __init__(
         self,
-        top_k: int = 256,
-        candidates: int = 64,
+        top_k: PositiveInt = 256,
+        candidates: PositiveInt = 64,
         fluency_weights: list[float] = [0.0, 0.25, 1.0, 4.0],  # noqa: B006  (jsonargparse shows the default)
     ):
         """
@@ -97,8 +98,8 @@ class EPO(SearchMethod):
                 (default: activation alone and log-uniform 1/4..4).
         """
         super().__init__()
-        self.top_k = int(check_positive("top_k", top_k))
-        self.candidates = int(check_positive("candidates", candidates))
+        check_arguments(EPO, locals())
+        self.top_k, self.candidates = top_k, candidates
         if not (fluency_weights and all(0 <= w < math.inf for w in fluency_weights)):
             raise ConfigError(f"fluency_weights={fluency_weights} must be a non-empty list of finite λ >= 0")
         self.fluency_weights = [float(w) for w in fluency_weights]

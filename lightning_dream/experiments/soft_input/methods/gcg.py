@@ -23,14 +23,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lightning_dream.errors import check_positive
+from lightning_dream.checks import PositiveInt, check_arguments
 from lightning_dream.experiments.soft_input.methods.base import MethodStep, SearchHost, SearchMethod, token_gradient
 
 
 class GCG(SearchMethod):
     name = "gcg"
 
-    def __init__(self, top_k: int = 256, candidates: int = 64):
+    def __init__(self, top_k: PositiveInt = 256, candidates: PositiveInt = 64):
         """
         Args:
             top_k: tokens ranked by the gradient per changeable position, the window swaps are
@@ -39,8 +39,8 @@ class GCG(SearchMethod):
                 64 suits a CPU, ``docs/search_methods.md``).
         """
         super().__init__()
-        self.top_k = int(check_positive("top_k", top_k))
-        self.candidates = int(check_positive("candidates", candidates))
+        check_arguments(GCG, locals())
+        self.top_k, self.candidates = top_k, candidates
 
     def settings(self) -> dict[str, Any]:
         return {"top_k": self.top_k, "candidates": self.candidates}

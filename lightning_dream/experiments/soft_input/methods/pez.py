@@ -12,7 +12,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from lightning_dream.errors import check_positive
+from lightning_dream.checks import NonNegativeFloat, PositiveFloat, check_arguments
 from lightning_dream.experiments.soft_input.methods.base import (
     MethodStep,
     SearchHost,
@@ -36,7 +36,9 @@ class StraightThrough(torch.autograd.Function):
 class PEZ(SearchMethod):
     name = "pez"
 
-    def __init__(self, lr: float = 0.1, optimizer: Literal["adam", "sgd"] = "adam", weight_decay: float = 0.1):
+    def __init__(
+        self, lr: PositiveFloat = 0.1, optimizer: Literal["adam", "sgd"] = "adam", weight_decay: NonNegativeFloat = 0.1
+    ):
         """
         Args:
             lr: learning rate of the continuous embeddings.
@@ -44,7 +46,8 @@ class PEZ(SearchMethod):
             weight_decay: decoupled weight decay of the continuous embeddings (PEZ's 0.1).
         """
         super().__init__()
-        self.lr, self.optimizer, self.weight_decay = check_positive("lr", lr), optimizer, weight_decay
+        check_arguments(PEZ, locals())
+        self.lr, self.optimizer, self.weight_decay = lr, optimizer, weight_decay
 
     def settings(self) -> dict[str, Any]:
         return {"lr": self.lr, "optimizer": self.optimizer, "weight_decay": self.weight_decay}
