@@ -28,6 +28,8 @@ from pytorch_lightning.loggers import TensorBoardLogger  # noqa: E402
 
 from lightning_dream.experiments import Dream  # noqa: E402
 from lightning_dream.experiments.soft_input.jobs import batch_jobs  # noqa: E402
+from lightning_dream.experiments.soft_input.methods import Anneal  # noqa: E402
+from lightning_dream.experiments.soft_input.step_logger import StepLogger  # noqa: E402
 from lightning_dream.models.loading import load_encoder  # noqa: E402
 from lightning_dream.models.readout import EncoderReadout  # noqa: E402
 from lightning_dream.models.soft_tokens import SoftTokens  # noqa: E402
@@ -43,9 +45,7 @@ def make_dream(jobs: int, steps: int) -> Dream:
         neuron_ids=list(range(jobs)),
         word_id=WORD,
         num_iterations=steps,
-        warmup=0,
-        log_every=10,
-        image_every=10_000,
+        method=Anneal(warmup=0),
         snapshot_every=10,
     )
 
@@ -64,7 +64,7 @@ def sequential(module: Dream, steps: int, jobs: int) -> float:
         soft, mask = soft_for(module, readout, [job])
         opt = torch.optim.Adam(soft.parameters(), lr=0.1)
         for step in range(steps):
-            embeds = soft.embeds(readout.word_embeddings, module.schedule(step))
+            embeds = soft.embeds(readout.word_embeddings, module.method.temperature(step, steps))
             value = readout.hidden_states(mask, full, inputs_embeds=embeds)[LAYER, 0, WORD, job.target.neuron]
             opt.zero_grad()
             (-value).backward()
@@ -88,7 +88,7 @@ def framework(jobs: int, steps: int, precision: str) -> float:
             enable_checkpointing=False,
             enable_progress_bar=False,
             enable_model_summary=False,
-            callbacks=[timer],
+            callbacks=[timer, StepLogger(log_every=10, image_every=10_000)],
         )
         trainer.fit(module)
         return jobs * steps / timer.seconds
@@ -102,7 +102,7 @@ def bare(module: Dream, steps: int) -> float:
     opt = torch.optim.Adam(soft.parameters(), lr=0.1)
     start = time.perf_counter()
     for step in range(steps):
-        embeds = soft.embeds(readout.word_embeddings, module.schedule(step))
+        embeds = soft.embeds(readout.word_embeddings, module.method.temperature(step, steps))
         values = readout.hidden_states(mask, LAYER, inputs_embeds=embeds)[LAYER, rows, WORD, neurons]
         opt.zero_grad()
         (-values.sum()).backward()

@@ -25,6 +25,7 @@ from loop_timer import LoopTimer  # benchmarks/ is the script's folder, first on
 from torch import Tensor
 
 from lightning_dream.experiments.soft_input.reconstruct import Reconstruct
+from lightning_dream.experiments.soft_input.step_logger import StepLogger
 
 
 class FullDepth(Reconstruct):
@@ -36,7 +37,7 @@ class FullDepth(Reconstruct):
         return hidden[self.job_layers, torch.arange(hidden.shape[1])]
 
 
-def run(module: Reconstruct, root: Path) -> tuple[float, list[dict]]:
+def run(module: Reconstruct, root: Path, steps: int) -> tuple[float, list[dict]]:
     timer = LoopTimer()
     trainer = pl.Trainer(
         accelerator="cpu",
@@ -48,7 +49,7 @@ def run(module: Reconstruct, root: Path) -> tuple[float, list[dict]]:
         enable_progress_bar=False,
         enable_model_summary=False,
         default_root_dir=str(root),
-        callbacks=[timer],
+        callbacks=[timer, StepLogger(log_every=steps, image_every=steps)],
     )
     trainer.fit(module)
     return timer.seconds, module.job_results()
@@ -67,8 +68,6 @@ def main() -> None:
         layers="all",
         num_iterations=args.steps,
         snapshot_every=args.steps,
-        log_every=args.steps,
-        image_every=args.steps,
         seed=0,
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,13 +77,13 @@ def main() -> None:
             f"jobs: {len(jobs)} ({args.sentences} sentences x {len(batched.layers)} layers), steps: {args.steps}",
             flush=True,
         )
-        batched_seconds, batched_results = run(batched, Path(tmp) / "batched")
+        batched_seconds, batched_results = run(batched, Path(tmp) / "batched", args.steps)
         print(f"batched: {batched_seconds:.1f} s", flush=True)
         sequential_seconds, sequential_results = 0.0, []
         for job in jobs:
             single = FullDepth(**settings)
             single.jobs[:] = [job]  # same job, same global index: same random start and noise
-            seconds, results = run(single, Path(tmp) / f"job_{job.index}")
+            seconds, results = run(single, Path(tmp) / f"job_{job.index}", args.steps)
             sequential_seconds += seconds
             sequential_results += results
         print(f"sequential: {sequential_seconds:.1f} s", flush=True)

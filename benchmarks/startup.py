@@ -71,7 +71,7 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        launch([*CLI, *ONE_JOB_DREAM, "--model.num_iterations", "2", "--model.warmup", "0",
+        launch([*CLI, *ONE_JOB_DREAM, "--model.num_iterations", "2", "--model.method.warmup", "0",
                 "--trainer.default_root_dir", str(work / "dream")], cwd=work)  # fmt: skip
         (run_dir,) = (work / "dream" / "lightning_logs").iterdir()
 

@@ -59,6 +59,9 @@ class RecordExperiment(pl.Callback):
 
     def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
         klass = type(pl_module)
+        for key in ("hyper_parameters", "datamodule_hyper_parameters"):  # builtins: they load with weights_only
+            if key in checkpoint:
+                checkpoint[key] = plain(dict(checkpoint[key]))
         checkpoint[RECORD_KEY] = {
             "experiment": f"{klass.__module__}.{klass.__qualname__}",
             "file_sha256": file_digests(dict(pl_module.hparams)),
@@ -104,19 +107,25 @@ def load_checkpoint(ckpt_path: str) -> dict:
     return checkpoint
 
 
-def _plain(value: Any) -> Any:
-    """Namespace/tuple/str-or-list spellings reduced to one comparable form."""
+def plain(value: Any) -> Any:
+    """Namespace/tuple/str-or-list spellings reduced to one comparable form of builtins (a typed
+    argument's ``PositiveInt`` is an ``int``: checkpoints load with ``weights_only``)."""
     if hasattr(value, "as_dict"):
         value = value.as_dict()
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
+    if type(value) in (bool, int, float, str):
+        return value
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
     return value
 
 
 def _same(key: str, saved: Any, given: Any, saved_digests: dict[str, str]) -> bool:
-    if _plain(saved) == _plain(given):
+    if plain(saved) == plain(given):
         return key not in saved_digests or not Path(str(given)).is_file() or sha256_of(given) == saved_digests[key]
     if isinstance(given, str) and Path(given).is_file():
         if key in saved_digests:
@@ -126,16 +135,25 @@ def _same(key: str, saved: Any, given: Any, saved_digests: dict[str, str]) -> bo
 
 
 def _show(key: str, value: Any, digests: dict[str, str]) -> str:
-    text = repr(_plain(value))
+    text = repr(plain(value))
     return f"{text} (sha256 {digests[key][:12]})" if key in digests else text
 
 
-def differences(saved: dict[str, Any], given: dict[str, Any], saved_digests: dict[str, str]) -> list[str]:
-    """``key: value in the checkpoint -> value given`` for every setting that may not differ and does."""
+def differences(
+    saved: dict[str, Any], given: dict[str, Any], saved_digests: dict[str, str], prefix: str = ""
+) -> list[str]:
+    """``key: value in the checkpoint -> value given`` for every setting that may not differ and does;
+    a setting that is itself a class with settings (a search method) is compared setting by setting
+    (``method.start_temp``)."""
     missing = "(not set)"
     found = []
     for key in sorted((set(saved) | set(given)) - MAY_DIFFER - set(_CLI_KEYS)):
         old, new = saved.get(key, missing), given.get(key, missing)
+        if isinstance(old, dict) and isinstance(new, dict) and "class_path" in old and "class_path" in new:
+            nested = {"class_path": old["class_path"], **(old.get("init_args") or {})}
+            found += differences(nested, {"class_path": new["class_path"], **(new.get("init_args") or {})}, {}, key)
+            continue
+        key = f"{prefix}.{key}" if prefix else key
         if not _same(key, old, new, saved_digests):
             new_digest = {key: sha256_of(new)} if isinstance(new, str) and Path(new).is_file() else {}
             found.append(
@@ -162,14 +180,14 @@ def check_resume(
             f"ckpt_path={ckpt_path} is a {saved_class.rsplit('.', 1)[-1]} checkpoint, not {experiment.__name__}: "
             "resume it with the experiment and settings that wrote it"
         )
-    given = _plain(given) or {}
+    given = plain(given) or {}
     comparable = getattr(experiment, "comparable_settings", None)
     if comparable is not None:  # settings the experiment stores in another spelling (a method with its settings)
-        given = comparable(given)
+        saved, given = comparable(saved), comparable(given)
     found = differences(saved, given, record.get("file_sha256", {}))
     saved_data = checkpoint.get("datamodule_hyper_parameters")
     if isinstance(saved_data, dict) and given_data is not None:
-        found += [f"data.{line}" for line in differences(dict(saved_data), _plain(given_data) or {}, {})]
+        found += [f"data.{line}" for line in differences(dict(saved_data), plain(given_data) or {}, {})]
     if found:
         raise ConfigError(
             f"ckpt_path={ckpt_path} was written with other settings: {'; '.join(found)} "

@@ -46,8 +46,9 @@ def one_line_error(run) -> str:
 
 @pytest.mark.parametrize("key", ["end_temp", "start_temp"])
 def test_infinite_temperature_is_refused(tmp_path, no_weights, key):
-    line = one_line_error(dream(tmp_path, yaml=f"model:\n  init_args:\n    {key}: .inf\n"))
-    assert line == f"error: model.{key}=inf is not a finite number: give a real value (no nan, inf, -inf)"
+    yaml = f"model:\n  init_args:\n    method:\n      init_args:\n        {key}: .inf\n"
+    line = one_line_error(dream(tmp_path, yaml=yaml))
+    assert line == f"error: model.method.{key}=inf is not a finite number: give a real value (no nan, inf, -inf)"
 
 
 @pytest.mark.parametrize("typed", ["[CLS] [SEP]", "[PAD]"])
@@ -85,7 +86,7 @@ def test_one_job_on_two_processes_with_the_default_strategy(tmp_path):
     """Job sharding is chosen by itself; the idle rank holds no job and joins the gathers."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     args = ["--model.sentences", '["i hate kickshaws ."]', "--model.neuron_ids", "[314]", "--model.layer_id", "1"]
-    args += ["--model.num_iterations", "3", "--model.warmup", "0", "--model.log_every", "1"]
+    args += ["--model.num_iterations", "3", "--model.method.warmup", "0", "--trainer.log_every_n_steps", "1"]
     args += ["--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.default_root_dir", str(tmp_path)]
     args += ["--trainer.enable_progress_bar", "false", "--trainer.callbacks", "[]"]
     done = subprocess.run(

@@ -30,7 +30,7 @@ def test_dream_config_runs_end_to_end_and_writes_results(tmp_path):
         str(ROOT / "configs/dream.yaml"),
         "--model.num_iterations",
         "4",
-        "--model.warmup",
+        "--model.method.warmup",
         "0",
         "--trainer.default_root_dir",
         str(tmp_path),

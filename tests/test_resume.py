@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lightning_dream.resume import RECORD_KEY, differences, load_checkpoint, sha256_of
+from lightning_dream.resume import RECORD_KEY, differences, load_checkpoint, plain, sha256_of
 from tests.helpers import parse_cli, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +16,7 @@ DREAM = str(ROOT / "configs/dream.yaml")
 
 def write_checkpoint(path: Path, experiment: str, settings: dict, digests: dict | None = None) -> str:
     """A checkpoint as a CLI run writes it (settings, LightningCLI's keys, our record), without weights."""
-    hyper_parameters = {"_class_path": f"lightning_dream.experiments.{experiment}", **settings}
+    hyper_parameters = {"_class_path": f"lightning_dream.experiments.{experiment}", **plain(settings)}
     hyper_parameters["_instantiator"] = "pytorch_lightning.cli.instantiate_module"
     record = {"experiment": f"lightning_dream.experiments.{experiment}", "file_sha256": digests or {}}
     torch.save({"state_dict": {}, "hyper_parameters": hyper_parameters, RECORD_KEY: record}, path)
@@ -43,7 +43,7 @@ def test_same_settings_resume(dream_checkpoint):
 
 def test_extending_the_run_and_logging_cadence_may_differ(dream_checkpoint):
     done, _ = parse_cli(
-        "fit", "--config", DREAM, "--model.num_iterations", "6000", "--model.log_every", "1",
+        "fit", "--config", DREAM, "--model.num_iterations", "6000",
         "--trainer.log_every_n_steps", "1", "--ckpt_path", dream_checkpoint,
     )  # fmt: skip
     assert done.code == 0, done.err
@@ -62,16 +62,22 @@ JOB_SHAPING = [
     ("start_change", "2"),
     ("end_change", "2"),
     ("seed", "7"),
-    ("start_temp", "3.0"),
-    ("end_temp", "0.5"),
-    ("anneal", "linear"),
-    ("warmup", "10"),
-    ("lr", "0.5"),
-    ("optimizer", "sgd"),
+    ("method.start_temp", "3.0"),
+    ("method.end_temp", "0.5"),
+    ("method.schedule", "linear"),
+    ("method.warmup", "10"),
+    ("method.lr", "0.5"),
+    ("method.optimizer", "sgd"),
     ("init", "uniform"),
     ("confidence", "0.5"),
-    ("gumbel", "true"),
+    ("method.gumbel", "true"),
 ]
+
+
+def setting(settings: dict, key: str):
+    """A setting by its dotted name: ``method.lr`` is the method's own."""
+    head, _, rest = key.partition(".")
+    return settings[head]["init_args"][rest] if rest else settings[head]
 
 
 @pytest.mark.parametrize(("key", "value"), JOB_SHAPING, ids=[k for k, _ in JOB_SHAPING])
@@ -80,7 +86,7 @@ def test_resume_with_another_job_setting_is_refused(dream_checkpoint, dream_sett
     assert done.code == 2, done.err[-2000:]
     line = done.err.strip().splitlines()[-1]
     assert line.startswith(f"error: ckpt_path={dream_checkpoint} was written with other settings: {key} ")
-    assert f"{key} {dream_settings[key]!r} in the checkpoint" in line
+    assert f"{key} {setting(dream_settings, key)!r} in the checkpoint" in line
     assert "Traceback" not in done.err
 
 
@@ -166,7 +172,7 @@ def test_file_settings_compare_by_content(tmp_path):
 @pytest.mark.slow
 def test_real_run_resumes_with_its_own_settings_and_refuses_others(tmp_path):
     common = [
-        "fit", "--config", DREAM, "--model.num_iterations", "2", "--model.warmup", "0",
+        "fit", "--config", DREAM, "--model.num_iterations", "2", "--model.method.warmup", "0",
         "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_progress_bar", "false",
     ]  # fmt: skip
     assert run_cli(*common).code == 0
@@ -183,7 +189,7 @@ def test_resume_with_other_data_settings_is_refused(tmp_path):
     assert done.code == 0, done.err[-2000:]
     checkpoint = write_checkpoint(tmp_path / "cav.ckpt", "CAV", config.model.init_args.as_dict())
     saved = torch.load(checkpoint, weights_only=True)
-    saved["datamodule_hyper_parameters"] = config.data.init_args.as_dict()
+    saved["datamodule_hyper_parameters"] = plain(config.data.init_args.as_dict())
     torch.save(saved, checkpoint)
     assert parse_cli("fit", "--config", cav, "--ckpt_path", checkpoint)[0].code == 0
     done = run_cli("fit", "--config", cav, "--data.max_per_concept", "100", "--ckpt_path", checkpoint)

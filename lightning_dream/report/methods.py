@@ -14,30 +14,12 @@ from typing import Any
 from lightning_dream.errors import ConfigError
 from lightning_dream.report.blocks import LinePlot, Note, Section, Series
 from lightning_dream.results import COMPARE_METHODS_FORMAT, RESULTS_FILE, read_results
+from lightning_dream.summaries import gain
 
 #: a run beats its start when its final is at least this much above it (keeping the start is not beating it)
 BEAT = 1.05
 #: a single-word run reaches the exhaustive token search's best within float rounding
 REACH_TOLERANCE = 1e-4
-
-
-def ratio(job: dict[str, Any]) -> float:
-    return job["final_activation"] / job["start_activation"] if job["start_activation"] > 0 else float("nan")
-
-
-def method_row(name: str, jobs: list[dict[str, Any]]) -> dict[str, Any]:
-    ratios = [r for r in map(ratio, jobs) if r == r]
-    row = {
-        "method": name,
-        "jobs": len(jobs),
-        "median_final_over_start": round(statistics.median(ratios), 3) if ratios else None,
-        "share_5pct_above_start": round(sum(r >= BEAT for r in ratios) / len(ratios), 3) if ratios else None,
-        "median_passes": statistics.median(job["passes"] for job in jobs),
-    }
-    if all("final_fluency" in job for job in jobs):
-        row["median_fluency_final"] = round(statistics.median(job["final_fluency"] for job in jobs), 3)
-        row["median_fluency_start"] = round(statistics.median(job["start_fluency"] for job in jobs), 3)
-    return row
 
 
 def best_so_far(job: dict[str, Any]) -> tuple[list[float], list[float]]:
@@ -50,7 +32,7 @@ def best_so_far(job: dict[str, Any]) -> tuple[list[float], list[float]]:
     for spent, value in points:
         best = max(best, value)
         passes.append(spent)
-        values.append(best / job["start_activation"])
+        values.append(gain(job["start_activation"], best))
     return passes, values
 
 
@@ -83,8 +65,8 @@ def method_table(runs: list[str], figure: str | None = None, title: str = "searc
                     f"run {entry!r}: give NAME=RUN_DIR per method (e.g. gcg=runs/dream_gcg),"
                     " or one CompareMethods run folder"
                 )
-            jobs[name] = read_results(Path(folder))["jobs"]
-        rows = [method_row(name, found) for name, found in jobs.items()]
+            jobs[name] = [{**job, "method": name, "span": span(job)} for job in read_results(Path(folder))["jobs"]]
+        rows = comparison_table([job for found in jobs.values() for job in found])
         plots = [activation_vs_passes(jobs, title)]
     for row in rows:
         print(" | ".join(f"{k}: {v}" for k, v in row.items()))
@@ -95,11 +77,16 @@ def method_table(runs: list[str], figure: str | None = None, title: str = "searc
     return rows
 
 
-def gain(job: dict[str, Any], result: str = "final") -> float:
-    """Final (or ``last``: the last step's) relative to start: final / start for a positive start,
-    ``1 + (final - start) / |start|`` in general (``soft_input.jobs.gain``)."""
-    start = job["start_activation"]
-    return 1 + (job[f"{result}_activation"] - start) / max(abs(start), 1e-12)
+def span(job: dict[str, Any]) -> str:
+    """``word`` for a job that changed its target's position alone, else ``sentence`` (a Dream run's
+    jobs carry no span: a comparison's do)."""
+    word = job.get("word_id")
+    return "word" if word is not None and job["start_change"] == job["end_change"] == word else "sentence"
+
+
+def job_gain(job: dict[str, Any], result: str = "final") -> float:
+    """The job's final (or ``last``: the last step's) activation over its start (``summaries.gain``)."""
+    return gain(job["start_activation"], job[f"{result}_activation"])
 
 
 def median(values: list[float]) -> float | None:
@@ -114,13 +101,15 @@ def fluent_gain_on_front(job: dict[str, Any]) -> bool:
     """Whether the job's front holds a sentence at least as fluent as its start with an activation
     at least 5% above the start's (EPO's goal: better dreams that still read as well)."""
     return any(
-        point["fluency"] >= job["start_fluency"] and gain({**job, "final_activation": point["activation"]}) >= BEAT
+        point["fluency"] >= job["start_fluency"] and gain(job["start_activation"], point["activation"]) >= BEAT
         for point in job["front"]
     )
 
 
 def comparison_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per method of a ``CompareMethods`` run, from its per-job rows alone: the median
+    """One row per method, from per-job rows alone (a ``CompareMethods`` run's, or Dream runs' with
+    ``method`` and ``span`` added; the one table of the end of a run, ``method-table`` and the
+    report): the median
     final/start and the share of runs >= 5% above their start (whole sentence and single word
     apart), the median last-step/start (the last step's input, not the best one seen), the
     share of single-word runs reaching the exhaustive best, the share of runs whose front (EPO)
@@ -129,9 +118,10 @@ def comparison_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for method in dict.fromkeys(job["method"] for job in jobs):
         mine = [job for job in jobs if job["method"] == method]
-        sentence = [gain(job) for job in mine if job["span"] == "sentence"]
-        word = [gain(job) for job in mine if job["span"] == "word"]
-        last = {span: [gain(job, "last") for job in mine if job["span"] == span] for span in ("sentence", "word")}
+        timed = all("wall_seconds" in job for job in mine)  # a comparison times its methods, a Dream run does not
+        sentence = [job_gain(job) for job in mine if job["span"] == "sentence"]
+        word = [job_gain(job) for job in mine if job["span"] == "word"]
+        last = {kind: [job_gain(job, "last") for job in mine if job["span"] == kind] for kind in ("sentence", "word")}
         reached = [
             job["final_activation"] >= job["exhaustive_best"] - REACH_TOLERANCE
             for job in mine
@@ -151,7 +141,7 @@ def comparison_table(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "median_fluency_final": median([job["final_fluency"] for job in mine if "final_fluency" in job]),
             "median_fluency_start": median([job["start_fluency"] for job in mine if "start_fluency" in job]),
             "median_passes": median([job["passes"] for job in mine]),
-            "wall_seconds": round(sum(job["wall_seconds"] for job in mine), 2),
+            "wall_seconds": round(sum(job["wall_seconds"] for job in mine), 2) if timed else None,
         }
         rows.append(row)
     return rows

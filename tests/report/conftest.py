@@ -20,6 +20,7 @@ def run(root: Path, module, predict: bool = False) -> Path:
 @pytest.fixture(scope="session")
 def dream_run(tmp_path_factory) -> Path:
     from lightning_dream.experiments import Dream
+    from lightning_dream.experiments.soft_input.methods import Anneal
 
     module = Dream(
         sentences=["i hate kickshaws ."],
@@ -27,11 +28,8 @@ def dream_run(tmp_path_factory) -> Path:
         neuron_ids=[314],
         word_id=2,
         num_iterations=30,
-        warmup=0,
-        start_temp=1.0,
-        end_temp=0.05,
+        method=Anneal(warmup=0, start_temp=1.0, end_temp=0.05, lr=0.3),
         confidence=0.5,
-        lr=0.3,
         snapshot_every=2,
     )
     return run(tmp_path_factory.mktemp("dream"), module)

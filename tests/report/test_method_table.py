@@ -16,6 +16,10 @@ def run_dir(path, pairs):
             "job": i,
             "start_activation": start,
             "final_activation": best,
+            "last_activation": best,
+            "start_change": 1,
+            "end_change": 4,
+            "word_id": 2,
             "passes": 30.0,
             "snapshots": [
                 {"passes": 0.0, "snapped_activation": start},
@@ -33,8 +37,9 @@ def test_table_counts_only_runs_clearly_above_their_start(tmp_path, capsys):
     keep = run_dir(tmp_path / "keep", [(1.0, 1.0), (2.0, 2.02), (1.0, 1.2)])
     beat = run_dir(tmp_path / "beat", [(1.0, 1.5), (2.0, 4.0), (1.0, 1.1)])
     rows = method_table([keep, beat], figure=str(tmp_path / "f.png"))
-    assert [r["median_final_over_start"] for r in rows] == [1.01, 1.5]
-    assert [r["share_5pct_above_start"] for r in rows] == [pytest.approx(1 / 3, abs=1e-3), 1.0]
+    assert [r["median_final_over_start_sentence"] for r in rows] == [1.01, 1.5]
+    assert [r["share_5pct_above_start_sentence"] for r in rows] == [pytest.approx(1 / 3, abs=1e-3), 1.0]
+    assert [r["median_final_over_start_word"] for r in rows] == [None, None]  # whole-sentence jobs: no word row
     assert (tmp_path / "f.png").stat().st_size > 0
     assert "beat" in capsys.readouterr().out
 

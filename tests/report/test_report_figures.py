@@ -6,6 +6,8 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lightning_dream.experiments import Dream, SentenceAttention
+from lightning_dream.experiments.soft_input.methods import Anneal
+from lightning_dream.experiments.soft_input.step_logger import StepLogger
 from tests.helpers import quick_trainer
 
 
@@ -23,11 +25,10 @@ def test_dream_run_ends_with_its_report_figures_in_tensorboard(tmp_path):
         neuron_ids=[314],
         word_id=2,
         num_iterations=6,
-        warmup=0,
+        method=Anneal(warmup=0),
         snapshot_every=2,
-        image_every=5,
     )
-    quick_trainer(tmp_path, logger=logger).fit(module)
+    quick_trainer(tmp_path, logger=logger, callbacks=[StepLogger(image_every=5)]).fit(module)
     tags = image_tags(logger.log_dir)
     assert any(t.startswith("job_000_layer_2/softmax_top_tokens") for t in tags)  # during the run (StepLogger)
     for view in ("dream-process", "annealing"):

@@ -8,7 +8,8 @@ import statistics
 import pytest
 import torch
 
-from lightning_dream.experiments.soft_input.compare import CompareMethods, step_cost
+from lightning_dream.experiments.soft_input.compare import CompareMethods
+from lightning_dream.experiments.soft_input.methods import EPO, GCG, build_method
 from lightning_dream.results import COMPARE_METHODS_FORMAT, read_results
 from tests.helpers import quick_trainer, run_cli
 
@@ -17,7 +18,7 @@ TARGETS = [
     {"sentence": "the cat sat on the mat .", "layer_id": 2, "neuron_id": 100, "word_id": 3},
 ]
 BUDGET = 40
-GCG = {"candidates": 8, "search_top_k": 32}
+SWAPS = GCG(candidates=8, top_k=32)
 
 
 def targets_file(folder, lines=TARGETS):
@@ -26,13 +27,20 @@ def targets_file(folder, lines=TARGETS):
     return str(path)
 
 
-METHODS = ["anneal", "gcg", "pez"]  # epo has its own test below (its MLM passes make a step costly)
+NAMES = ["anneal", "gcg", "pez"]  # epo has its own test below (its MLM passes make a step costly)
+CHOSEN = {"anneal": "anneal", "gcg": SWAPS, "pez": "pez"}
 
 
 def compare(folder, **overrides) -> CompareMethods:
-    settings = dict(methods=METHODS, max_passes=BUDGET, method_settings={"gcg": GCG}, snapshots=5, fluency_weight=None)
+    settings = dict(methods=list(CHOSEN.values()), max_passes=BUDGET, snapshots=5, fluency_weight=None)
     settings.update(overrides)
-    return CompareMethods(targets=targets_file(folder), **settings)
+    module = CompareMethods(targets=targets_file(folder), **settings)
+    module.check_inputs()
+    return module
+
+
+def step_cost(name: str) -> int:
+    return build_method(CHOSEN.get(name, name)).step_cost()
 
 
 def assert_same_jobs(ours: list[dict], theirs: list[dict]) -> None:
@@ -55,13 +63,13 @@ def one_process(tmp_path_factory):
 
 def test_every_method_runs_every_target_and_span_at_the_same_budget(one_process):
     jobs = one_process["jobs"]
-    methods = METHODS
+    methods = NAMES
     expected = [(t, span, m) for t in range(2) for span in ("word", "sentence") for m in methods]
     assert [(j["target"], j["span"], j["method"]) for j in jobs] == expected
     for job in jobs:  # each stops within one of its steps of the budget
-        assert BUDGET <= job["passes"] < BUDGET + step_cost(job["method"], GCG)
+        assert BUDGET <= job["passes"] < BUDGET + step_cost(job["method"])
     passes = [job["passes"] for job in jobs]
-    assert max(passes) - min(passes) < max(step_cost(m, GCG) for m in methods)
+    assert max(passes) - min(passes) < max(step_cost(m) for m in methods)
     word = [job for job in jobs if job["span"] == "word"]
     assert all(job["final_tokens"][:2] == job["start_tokens"][:2] for job in word)  # only the target's word moves
     assert all(job["final_activation"] >= job["start_activation"] for job in jobs)  # final: the best snapped seen
@@ -143,7 +151,10 @@ def test_a_stopped_comparison_resumes_to_the_uninterrupted_result(tmp_path, one_
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--model.methods", "[anneal, nope]"], "methods ['nope'] not known: use some of anneal, gcg, pez, epo"),
+        (
+            ["--model.methods", "[anneal, nope]"],
+            "method 'nope' is not known: use one of anneal, gcg, pez, epo or a SearchMethod's import path",
+        ),
         (
             ["--model.max_passes", "20"],
             "max_passes=20 is less than one step: anneal 3, gcg 66, pez 2, epo 72 passes per job",
@@ -165,9 +176,7 @@ def test_an_empty_targets_file_is_one_line(tmp_path):
 
 def test_epo_joins_the_comparison_with_its_front(tmp_path):
     root = tmp_path / "epo"
-    module = compare(
-        tmp_path, methods=["epo"], spans=["sentence"], max_passes=60, method_settings={"epo": {"candidates": 8}}
-    )
+    module = compare(tmp_path, methods=[EPO(candidates=8)], spans=["sentence"], max_passes=60)
     quick_trainer(root).fit(module)
     jobs = read_results(root, COMPARE_METHODS_FORMAT)["jobs"]
     assert [(j["method"], j["span"]) for j in jobs] == [("epo", "sentence")] * 2
@@ -180,10 +189,10 @@ def test_the_step_loader_counts_steps_not_passes(tmp_path):
     budget / candidates steps long, not one step per pass, and the budget is still spent."""
     root = tmp_path / "gcg"
     trainer = quick_trainer(root)
-    trainer.fit(compare(tmp_path, methods=["gcg"], spans=["sentence"]))
+    trainer.fit(compare(tmp_path, methods=[SWAPS], spans=["sentence"]))
     jobs = read_results(root, COMPARE_METHODS_FORMAT)["jobs"]
     assert len(jobs) == 2 and all(job["passes"] >= BUDGET for job in jobs)
-    assert trainer.num_training_batches == math.ceil(BUDGET / GCG["candidates"]) + 1 < BUDGET
+    assert trainer.num_training_batches == math.ceil(BUDGET / SWAPS.candidates) + 1 < BUDGET
 
 
 def test_report_shows_the_table_and_activation_vs_passes_per_method(one_process):

@@ -6,6 +6,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments import Dream
+from lightning_dream.experiments.soft_input.methods import Anneal
 from lightning_dream.results import read_results
 
 SENTENCE = "i hate kickshaws ."
@@ -19,17 +20,14 @@ def dream(**overrides) -> Dream:
         neuron_ids=[314, 100],
         word_id=2,
         num_iterations=40,
-        warmup=0,
-        start_temp=1.0,
-        end_temp=0.05,
+        method=Anneal(warmup=0, start_temp=1.0, end_temp=0.05, lr=0.3),
         confidence=0.5,
-        lr=0.3,
         snapshot_every=5,
-        log_every=5,
-        image_every=20,
     )
     settings.update(overrides)
-    return Dream(**settings)
+    module = Dream(**settings)
+    module.check_inputs()
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +121,8 @@ def test_a_pass_budget_on_two_processes_stops_them_together(tmp_path):
     from tests.helpers import quick_trainer
 
     strategy = JobShardingStrategy(start_method="spawn", timeout=timedelta(minutes=2))
-    settings = dict(num_iterations=1000, max_passes=60, log_every=1)
-    quick_trainer(tmp_path, devices=2, strategy=strategy).fit(dream(**settings))
+    settings = dict(num_iterations=1000, max_passes=60)
+    quick_trainer(tmp_path, devices=2, strategy=strategy, log_every_n_steps=1).fit(dream(**settings))
     jobs = read_results(tmp_path)["jobs"]
     assert [j["job"] for j in jobs] == [0, 1, 2, 3]
     assert all(60 <= j["passes"] <= 60 + 3 for j in jobs)  # one annealing step: at most 3 passes
@@ -224,8 +222,8 @@ def test_tensorboard_holds_temperature_and_activations(tmp_path):
         ({"sentences": [""]}, "sentence is empty"),
         ({"sentences": []}, "sentences is empty"),
         ({"model": "nope-not-a-model"}, "unknown model 'nope-not-a-model'"),
-        ({"start_temp": 0.0}, "start_temp=0.0 must be positive"),
-        ({"end_temp": -1.0}, "end_temp=-1.0 must be positive"),
+        ({"method": {"class_path": "anneal", "init_args": {"start_temp": 0.0}}}, "start_temp=0.0 must be positive"),
+        ({"method": {"class_path": "anneal", "init_args": {"end_temp": -1.0}}}, "end_temp=-1.0 must be positive"),
         ({"num_iterations": 0}, "num_iterations=0 must be positive"),
     ],
 )

@@ -5,6 +5,7 @@ import torch
 
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.soft_input.dream_mlm import DreamMLM, mlm_head
+from lightning_dream.experiments.soft_input.methods import Anneal
 from lightning_dream.models.loading import load_masked_lm
 from lightning_dream.results import read_results
 
@@ -16,17 +17,14 @@ def dream_mlm(**overrides) -> DreamMLM:
         sentences=[SENTENCE],
         target_tokens=["paris", "london"],
         num_iterations=30,
-        warmup=0,
-        start_temp=2.0,
-        end_temp=0.1,
+        method=Anneal(warmup=0, start_temp=2.0, end_temp=0.1, lr=1.0),
         confidence=0.004,  # at start_temp 2.0: the logits 0.3 at T=1 gave, a start left within 30 steps
-        lr=1.0,
         snapshot_every=10,
-        log_every=10,
-        image_every=30,
     )
     settings.update(overrides)
-    return DreamMLM(**settings)
+    module = DreamMLM(**settings)
+    module.check_inputs()
+    return module
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import torch
 
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments import Dream
-from lightning_dream.experiments.soft_input.methods.epo import ParetoFront
+from lightning_dream.experiments.soft_input.methods.epo import EPO, ParetoFront
 from lightning_dream.results import read_results
 from tests.experiments.soft_input.test_methods import fresh_value
 
@@ -22,11 +22,12 @@ TARGETS = [
 def epo(tmp_path, **overrides) -> Dream:
     path = tmp_path / "targets.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in TARGETS))
-    settings = dict(
-        targets=str(path), method="epo", num_iterations=3, candidates=8, search_top_k=16, snapshot_every=1, seed=3
-    )
+    epo_settings = {"candidates": 8, "top_k": 16, **overrides.pop("epo", {})}
+    settings = dict(targets=str(path), method=EPO(**epo_settings), num_iterations=3, snapshot_every=1, seed=3)
     settings.update(overrides)
-    return Dream(**settings)
+    module = Dream(**settings)
+    module.check_inputs()
+    return module
 
 
 def count_rows(module, counted: dict[str, int], name: str) -> None:
@@ -128,8 +129,8 @@ def test_pareto_front_keeps_the_non_dominated_points_once():
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        (dict(fluency_weights=[]), "fluency_weights"),
-        (dict(fluency_weights=[1.0, -0.5]), "fluency_weights"),
+        (dict(epo={"fluency_weights": []}), "fluency_weights"),
+        (dict(epo={"fluency_weights": [1.0, -0.5]}), "fluency_weights"),
         (dict(fluency_weight=1.0), "fluency_weight=1.0 is gcg's one λ"),
     ],
 )

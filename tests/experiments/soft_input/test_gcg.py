@@ -3,6 +3,7 @@
 import pytest
 
 from lightning_dream.experiments import Dream, TokenSearch
+from lightning_dream.experiments.soft_input.methods import GCG
 from lightning_dream.results import read_results
 from tests.helpers import quick_predict, quick_trainer
 
@@ -60,9 +61,7 @@ def small_gcg(**overrides) -> Dream:
         word_id=2,
         start_change=2,
         end_change=2,
-        method="gcg",
-        search_top_k=4,
-        candidates=8,
+        method=GCG(top_k=4, candidates=8),
         num_iterations=5,
     )
     return Dream(**{**settings, **overrides})

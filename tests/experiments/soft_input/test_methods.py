@@ -5,15 +5,19 @@ import torch
 
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments import Dream
+from lightning_dream.experiments.soft_input.methods import GCG, PEZ, Anneal
 from lightning_dream.results import read_results
 
 SENTENCE = "the cat sat on the mat ."
 
 
 def dream(**overrides) -> Dream:
-    settings = dict(sentences=[SENTENCE], layer_id=2, neuron_ids=[100], word_id=3, warmup=0, snapshot_every=2)
+    settings = dict(sentences=[SENTENCE], layer_id=2, neuron_ids=[100], word_id=3, snapshot_every=2)
+    settings["method"] = Anneal(warmup=0)
     settings.update(overrides)
-    return Dream(**settings)
+    module = Dream(**settings)
+    module.check_inputs()
+    return module
 
 
 def fresh_value(module: Dream, tokens: list[str], row: int = 0) -> float:
@@ -40,8 +44,9 @@ def test_sentence_start_is_the_input_at_step_zero(tmp_path, span):
         sentences=NEWS_TOP["sentence"], layer_id=3, neuron_ids=314, word_id=12, start_change=span[0], end_change=span[1]
     )
     module.configure_model()
-    soft, snapped, _ = module.evaluate(0, module.schedule(0))
-    assert module.schedule(0) == 2.0 and module.hparams.confidence == 0.9
+    temperature = module.method.temperature(0, module.num_iterations)
+    soft, snapped, _ = module.evaluate(temperature)
+    assert temperature == 2.0 and module.hparams.confidence == 0.9
     assert float(snapped[0]) > 1.0  # a strong start, so 10% is a real margin
     assert float(soft[0]) == pytest.approx(float(snapped[0]), rel=0.1)
 
@@ -54,10 +59,7 @@ def test_reported_snapped_activations_equal_a_fresh_forward_and_passes_match_a_c
         sentences=[SENTENCE, "i hate kickshaws ."],
         neuron_ids=[100, 314],
         num_iterations=6,
-        method=method,
-        candidates=8,
-        search_top_k=16,
-        lr=0.5,
+        method={"anneal": Anneal(warmup=0, lr=0.5), "gcg": GCG(candidates=8, top_k=16), "pez": PEZ(lr=0.5)}[method],
     )
     module.configure_model()
     counted = {"forward": 0, "backward": 0}
@@ -91,7 +93,7 @@ def test_reported_snapped_activations_equal_a_fresh_forward_and_passes_match_a_c
 def test_coordinate_search_never_falls_and_its_last_is_its_final(tmp_path):
     from tests.helpers import quick_trainer
 
-    quick_trainer(tmp_path).fit(dream(num_iterations=5, method="gcg", candidates=16, search_top_k=16))
+    quick_trainer(tmp_path).fit(dream(num_iterations=5, method=GCG(candidates=16, top_k=16)))
     job = read_results(tmp_path)["jobs"][0]
     values = [s["snapped_activation"] for s in job["snapshots"]] + [job["last_activation"]]
     assert values == sorted(values)
@@ -102,10 +104,8 @@ def test_a_pass_budget_stops_every_method_at_the_same_cost(tmp_path):
     from tests.helpers import quick_trainer
 
     spent = {}
-    for method in ("anneal", "gcg", "pez"):
-        quick_trainer(tmp_path / method).fit(
-            dream(num_iterations=1000, max_passes=40, method=method, candidates=6, search_top_k=8)
-        )
+    for method, search in {"anneal": Anneal(warmup=0), "gcg": GCG(candidates=6, top_k=8), "pez": PEZ()}.items():
+        quick_trainer(tmp_path / method).fit(dream(num_iterations=1000, max_passes=40, method=search))
         spent[method] = read_results(tmp_path / method)["jobs"][0]["passes"]
     for method, passes in spent.items():  # each stops within one step's cost of the budget
         assert 40 <= passes <= 40 + {"anneal": 3, "gcg": 8, "pez": 2}[method] + 1, (method, passes)
@@ -115,7 +115,7 @@ def test_a_pass_budget_stops_every_method_at_the_same_cost(tmp_path):
     "overrides, message",
     [
         (dict(method="beam"), "method 'beam' is not known"),
-        (dict(candidates=0), "candidates"),
+        (dict(method={"class_path": "gcg", "init_args": {"candidates": 0}}), "candidates"),
         (dict(max_passes=0), "max_passes"),
     ],
 )
@@ -142,7 +142,7 @@ def test_fluency_tells_a_sentence_from_a_soup_of_frequent_tokens():
 def test_coordinate_search_with_a_fluency_term_counts_its_mlm_passes_and_reports_fluency(tmp_path):
     from tests.helpers import quick_trainer
 
-    module = dream(num_iterations=2, method="gcg", candidates=4, search_top_k=8, fluency_weight=1.0)
+    module = dream(num_iterations=2, method=GCG(candidates=4, top_k=8), fluency_weight=1.0)
     quick_trainer(tmp_path).fit(module)
     job = read_results(tmp_path)["jobs"][0]
     words = len(job["start_tokens"]) - 2

@@ -12,6 +12,7 @@ import torch
 from lightning_dream.commands.export_activation import export_activation
 from lightning_dream.data.corpus import load_sentences
 from lightning_dream.errors import ConfigError
+from lightning_dream.experiments.soft_input.methods import Anneal
 from lightning_dream.experiments.soft_input.reconstruct import Reconstruct, ReconstructChanged, ReconstructShifted
 from lightning_dream.results import CAV_FORMAT, read_results, write_json_atomic
 from tests.helpers import quick_trainer
@@ -120,7 +121,7 @@ def test_shift_moves_the_target_along_the_cav_and_names_the_concept(tmp_path):
 )
 def test_bad_reconstruct_input_is_one_line(kwargs, message):
     with pytest.raises(ConfigError, match=message) as err:
-        Reconstruct(**{"sentences": SHE, **kwargs})
+        Reconstruct(**{"sentences": SHE, **kwargs}).check_inputs()
     assert "\n" not in str(err.value)
 
 
@@ -175,7 +176,7 @@ def test_bad_shift_and_change_input_is_one_line(tmp_path):
     )
     for make, message in cases:
         with pytest.raises(ConfigError, match=message) as err:
-            make()
+            make().check_inputs()
         assert "\n" not in str(err.value)
 
 
@@ -217,14 +218,14 @@ def test_a_job_batched_with_other_layers_gets_the_value_and_gradient_it_gets_alo
     settings = dict(sentences=["the cat sat on the mat", "a dog barked"], layers=[1, 4])
     batched = Reconstruct(**settings)
     batched.configure_model()
-    soft, snapped, ids = batched.evaluate(0, 2.0)
+    soft, snapped, ids = batched.evaluate(2.0)
     soft.sum().backward()
     rows = batched.soft.row_job
     for job in batched.jobs:
         alone = Reconstruct(**settings)
         alone.jobs[:] = [job]
         alone.configure_model()
-        one_soft, one_snapped, one_ids = alone.evaluate(0, 2.0)
+        one_soft, one_snapped, one_ids = alone.evaluate(2.0)
         one_soft.sum().backward()
         assert torch.equal(one_ids[0, : len(job.input_ids)], ids[job.index, : len(job.input_ids)])
         torch.testing.assert_close(one_soft[0], soft[job.index], rtol=1e-5, atol=0)
@@ -237,7 +238,7 @@ def test_only_jobs_whose_tokens_changed_are_evaluated_again():
     """The snapped pass runs the changed jobs alone, and their values equal a full-batch pass."""
     module = Reconstruct(sentences=["the cat sat on the mat", "a dog barked"], layers=[1, 4])
     module.configure_model()
-    _, snapped, ids = module.evaluate(0, 2.0)
+    _, snapped, ids = module.evaluate(2.0)
     batches = []
     at_layers = module.readout.at_layers
     module.readout.at_layers = lambda mask, layers, **inputs: (
@@ -245,7 +246,7 @@ def test_only_jobs_whose_tokens_changed_are_evaluated_again():
     )
     with torch.no_grad():  # job 2 (the second sentence at layer 1) gets another first word
         module.soft.logits[(module.soft.row_job == 2).nonzero()[0, 0], 2000] = 100.0
-    _, changed, new_ids = module.evaluate(1, 1.9)
+    _, changed, new_ids = module.evaluate(1.9)
     assert batches == [[1, 4, 1, 4], [1]]  # the soft pass of every job, then the one changed job
     assert new_ids[2, 1] == 2000 and torch.equal(changed[[0, 1, 3]], snapped[[0, 1, 3]])
     with torch.no_grad():
@@ -261,7 +262,8 @@ def test_tensorboard_names_distance_and_layer_and_logs_token_recovery(tmp_path, 
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     logger = TensorBoardLogger(tmp_path, name="tb")
-    module = Reconstruct(sentences="the cat sat on the mat", layers=[1], num_iterations=20, lr=0.2, image_every=100)
+    method = Anneal(lr=0.2, end_temp=0.01, warmup=0)
+    module = Reconstruct(sentences="the cat sat on the mat", layers=[1], num_iterations=20, method=method)
     quick_trainer(tmp_path, logger=logger, log_every_n_steps=5).fit(module)
     printed = capsys.readouterr().out
     scalars = EventAccumulator(logger.log_dir).Reload().Tags()["scalars"]

@@ -6,6 +6,7 @@ import pytest
 
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments import CorpusSearch, Dream
+from lightning_dream.experiments.soft_input.methods import GCG
 from lightning_dream.results import read_results
 
 LINES = [
@@ -38,7 +39,7 @@ def write(path, lines):
 def run(tmp_path, name, lines):
     from tests.helpers import quick_trainer
 
-    module = Dream(targets=write(tmp_path / f"{name}.jsonl", lines), method="gcg", num_iterations=3, candidates=8)
+    module = Dream(targets=write(tmp_path / f"{name}.jsonl", lines), method=GCG(candidates=8), num_iterations=3)
     quick_trainer(tmp_path / name).fit(module)
     return read_results(tmp_path / name)["jobs"]
 
@@ -89,4 +90,4 @@ def test_bad_targets_file_is_one_line_before_any_model_work(tmp_path, text, mess
     path = tmp_path / "t.jsonl"
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
-        Dream(targets=str(path))
+        Dream(targets=str(path)).check_inputs()

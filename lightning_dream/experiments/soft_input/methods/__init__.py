@@ -27,8 +27,9 @@ METHODS: dict[str, type[SearchMethod]] = {method.name: method for method in (Ann
 #: the names a config may give instead of a class (``method: gcg``); a test checks it equals ``METHODS``
 MethodName = Literal["anneal", "gcg", "pez", "epo"]
 #: what a ``method`` argument takes: a name, or a method with its settings (in a config
-#: ``{class_path: GCG, init_args: {...}}``, the class name or its import path)
-MethodChoice = MethodName | SearchMethod
+#: ``{class_path: GCG, init_args: {...}}``, the class name or its import path); any other word is
+#: refused by ``build_method`` in one line naming the methods
+MethodChoice = MethodName | SearchMethod | str
 
 __all__ = ["METHODS", "MethodChoice", "MethodName", "MethodStep", "SearchHost", "SearchMethod", "build_method"]
 
@@ -45,14 +46,12 @@ def build_method(choice: MethodChoice | dict[str, Any]) -> SearchMethod:
             return klass(**dict(choice.get("init_args") or {}))
         except TypeError as err:
             raise ConfigError(f"method {klass.name}: {err}") from None
-    if choice not in METHODS:
-        raise ConfigError(f"method {choice!r} is not known: use one of {', '.join(METHODS)}")
-    return METHODS[choice]()
+    return method_class(choice)()
 
 
 def method_class(path: str) -> type[SearchMethod]:
     """The method class of a registry name (``gcg``), a class name (``GCG``) or an import path."""
-    found = METHODS.get(path) or next((m for m in METHODS.values() if m.__name__ == path.rsplit(".", 1)[-1]), None)
+    found = METHODS.get(path) or next((m for m in METHODS.values() if m.__name__ == path), None)
     if found is None and "." in path:
         module, _, name = path.rpartition(".")
         try:
