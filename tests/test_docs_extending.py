@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def named_files() -> dict[str, str]:
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch) -> Path:
+def page(tmp_path, monkeypatch) -> Iterator[Path]:
     """The page's files written under tmp_path/page, importable; returns that folder."""
     folder = tmp_path / "page"
     folder.mkdir()
@@ -45,7 +46,9 @@ def page(tmp_path, monkeypatch) -> Path:
     monkeypatch.syspath_prepend(str(folder))
     for module in MODULES:
         monkeypatch.delitem(sys.modules, module, raising=False)
-    return folder
+    yield folder
+    for module in MODULES:  # no later import finds this test's files (jsonargparse's caches still hold the classes)
+        sys.modules.pop(module, None)
 
 
 def test_page_names_its_files():
