@@ -66,6 +66,11 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
     return AutoTokenizer.from_pretrained(resolve_model(name))
 
 
+def load_config_and_tokenizer(name: str) -> tuple[PretrainedConfig, PreTrainedTokenizerBase]:
+    """What an experiment checks its inputs against before any model work: the config and tokenizer."""
+    return load_config(name), load_tokenizer(name)
+
+
 def _frozen(model: PreTrainedModel) -> PreTrainedModel:
     # a frozen model stays in eval mode (no dropout) while its experiment trains: Lightning's warning
     # about modules in eval mode at the start of training is expected for it

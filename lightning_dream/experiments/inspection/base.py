@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 from lightning_dream.checks import check_arguments
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError
-from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
+from lightning_dream.models.loading import load_config_and_tokenizer, load_encoder
 from lightning_dream.results import INSPECT_FORMAT, ResultSource
 from lightning_dream.strategies import shard
 from lightning_dream.tokenization import tokenize_sentence
@@ -38,8 +38,7 @@ class InspectExperiment(pl.LightningModule, ResultSource):
         self.save_hyperparameters()
         check_arguments(type(self), self.hparams)
         self.model_name = model
-        self.config = load_config(model)
-        self.tokenizer = load_tokenizer(model)
+        self.config, self.tokenizer = load_config_and_tokenizer(model)
         texts = [sentences] if isinstance(sentences, str) else list(sentences)
         if not texts:
             raise ConfigError("sentences is empty: give at least one text")

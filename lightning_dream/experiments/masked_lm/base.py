@@ -20,7 +20,7 @@ from transformers import PreTrainedModel
 from lightning_dream.checks import PositiveInt, check_arguments
 from lightning_dream.data.batches import sharded_loader
 from lightning_dream.errors import ConfigError
-from lightning_dream.models.loading import load_config, load_masked_lm, load_tokenizer
+from lightning_dream.models.loading import load_config_and_tokenizer, load_masked_lm
 from lightning_dream.results import ResultSource
 
 
@@ -40,8 +40,7 @@ class MaskedLMPrediction(pl.LightningModule, ResultSource):
         self.save_hyperparameters()  # from the base: records the subclass's arguments too
         check_arguments(type(self), self.hparams)
         self.model_name = model
-        self.config = load_config(model)
-        self.tokenizer = load_tokenizer(model)
+        self.config, self.tokenizer = load_config_and_tokenizer(model)
         self.mlm: PreTrainedModel | None = None
         self.rows: dict[int, dict[str, Any]] = {}
 

@@ -27,7 +27,7 @@ from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTrack
 from lightning_dream.experiments.soft_input.methods import MethodChoice, build_method, moved_settings
 from lightning_dream.experiments.soft_input.methods.base import Evaluation
 from lightning_dream.models.fluency import Fluency, FluencyScore
-from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
+from lightning_dream.models.loading import load_config_and_tokenizer, load_encoder
 from lightning_dream.models.readout import ActivationTarget, EncoderReadout, without_frozen_encoder
 from lightning_dream.models.soft_tokens import Init, SoftTokens, job_generator
 from lightning_dream.results import SOFT_INPUT_FORMAT, ResultSource, Summary
@@ -115,8 +115,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         self.method.check_objective(fluency_weight)
         self.hparams["method"] = self.method.spec()  # results and resume see the method with its settings
         self.model_name = model
-        self.config = load_config(model)
-        self.tokenizer = load_tokenizer(model)
+        self.config, self.tokenizer = load_config_and_tokenizer(model)
         self.num_iterations = num_iterations
         self.fluency_weight = fluency_weight
         self.fluency: Fluency | None = None
@@ -296,9 +295,9 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
     @torch.no_grad()
     def snapped_value(self, ids: Tensor) -> Tensor:
         """The objective of the real tokens ``ids``. A job's value depends on its own tokens alone,
-        so only the jobs whose tokens changed since the last call are evaluated again: no snapped
-        token changes in about the first boost / (2 lr) steps (~60 of a reconstruction: Adam moves
-        a logit by about lr per step), and after that a few jobs of a batch change per step."""
+        so only the jobs whose tokens changed since the last call are evaluated again (no snapped
+        token changes while the logits' lead of the start token holds, about boost / (2 lr) steps
+        of Adam)."""
         if self._snapped is None:
             value = self.objective_of(input_ids=ids)
         else:

@@ -34,7 +34,7 @@ from lightning_dream.experiments.soft_input.dream import Dream, job_from_line
 from lightning_dream.experiments.soft_input.jobs import Job
 from lightning_dream.experiments.soft_input.methods import METHODS, MethodChoice, SearchMethod, build_method
 from lightning_dream.experiments.soft_input.targets import TargetLine, read_targets
-from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
+from lightning_dream.models.loading import load_config_and_tokenizer, load_encoder
 from lightning_dream.models.position_readout import substituted_at_position
 from lightning_dream.models.readout import without_frozen_encoder
 from lightning_dream.results import COMPARE_METHODS_FORMAT, ResultSource, Summary
@@ -157,7 +157,7 @@ class CompareMethods(pl.LightningModule, ResultSource):
         """(target x span x method) jobs, in that order, from the targets file; each job's ``info``
         names its target (line index), span and method."""
         path = self.hparams.targets
-        tokenizer, config = load_tokenizer(self.hparams.model), load_config(self.hparams.model)
+        config, tokenizer = load_config_and_tokenizer(self.hparams.model)
         jobs: list[Job] = []
         for number, line in enumerate(read_targets(path), 1):
             for span in self.hparams.spans:

@@ -15,7 +15,7 @@ from lightning_dream.models.readout import ActivationTarget
 from lightning_dream.results import DREAM_FORMAT
 from lightning_dream.tokenization import tokenize_sentence
 
-#: sequences per forward when candidates are evaluated (a batch of 32 costs ~1/30 of 32 single ones on CPU)
+#: sequences per forward when candidates are evaluated (docs/search_methods.md: why batching them pays)
 CANDIDATE_BATCH = 128
 
 

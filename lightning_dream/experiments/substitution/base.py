@@ -21,7 +21,7 @@ from transformers import PreTrainedModel
 from lightning_dream.checks import PositiveInt, check_arguments
 from lightning_dream.data.batches import sharded_loader
 from lightning_dream.errors import ConfigError, check_range
-from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
+from lightning_dream.models.loading import load_config_and_tokenizer, load_encoder
 from lightning_dream.models.position_readout import substituted_at_position
 from lightning_dream.models.readout import ActivationTarget
 from lightning_dream.results import ResultSource, Summary
@@ -63,8 +63,7 @@ class SubstitutionExperiment(pl.LightningModule, ResultSource):
         self.save_hyperparameters()
         check_arguments(type(self), self.hparams)
         self.model_name = model
-        self.config = load_config(model)
-        self.tokenizer = load_tokenizer(model)
+        self.config, self.tokenizer = load_config_and_tokenizer(model)
         self.input_ids = torch.tensor(tokenize_sentence(self.tokenizer, sentence, self.config.max_position_embeddings))
         check_range("change_word", change_word, 1, len(self.input_ids) - 2)
         self.word_id = change_word if word_id is None else word_id

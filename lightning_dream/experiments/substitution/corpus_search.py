@@ -22,7 +22,7 @@ from lightning_dream.data.batches import sharded_loader
 from lightning_dream.data.corpus import load_sentences
 from lightning_dream.errors import ConfigError, check_range
 from lightning_dream.experiments.soft_input.targets import TargetLine, write_targets
-from lightning_dream.models.loading import load_config, load_encoder, load_tokenizer
+from lightning_dream.models.loading import load_config_and_tokenizer, load_encoder
 from lightning_dream.models.position_readout import hidden_at_position
 from lightning_dream.models.readout import ActivationTarget, EncoderReadout
 from lightning_dream.results import CORPUS_SEARCH_FORMAT, ResultSource, Summary
@@ -80,8 +80,7 @@ class CorpusSearch(pl.LightningModule, ResultSource):
         self.save_hyperparameters()
         check_arguments(type(self), self.hparams)
         self.model_name = model
-        self.config = load_config(model)
-        self.tokenizer = load_tokenizer(model)
+        self.config, self.tokenizer = load_config_and_tokenizer(model)
         self.neuron_ids = [neuron_ids] if isinstance(neuron_ids, int) else list(neuron_ids)
         check_range("max_length", max_length, 3, self.config.max_position_embeddings)
         if not self.neuron_ids:

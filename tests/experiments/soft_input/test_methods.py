@@ -1,11 +1,13 @@
 """Search methods on the real MiniLM: a real start, exact reported values, honest pass counts."""
 
+from typing import get_args
+
 import pytest
 import torch
 
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments import Dream
-from lightning_dream.experiments.soft_input.methods import GCG, PEZ, Anneal
+from lightning_dream.experiments.soft_input.methods import EPO, GCG, METHODS, PEZ, Anneal, MethodName, build_method
 from lightning_dream.results import read_results
 
 SENTENCE = "the cat sat on the mat ."
@@ -109,6 +111,17 @@ def test_a_pass_budget_stops_every_method_at_the_same_cost(tmp_path):
         spent[method] = read_results(tmp_path / method)["jobs"][0]["passes"]
     for method, passes in spent.items():  # each stops within one step's cost of the budget
         assert 40 <= passes <= 40 + {"anneal": 3, "gcg": 8, "pez": 2}[method] + 1, (method, passes)
+
+
+def test_the_method_names_a_config_may_give_are_the_registry():
+    assert list(get_args(MethodName)) == list(METHODS)
+    assert all(name == method.name for name, method in METHODS.items())
+
+
+def test_a_method_round_trips_through_its_stored_spec():
+    for method in (Anneal(lr=0.3, schedule="linear"), GCG(top_k=8), PEZ(weight_decay=0.0), EPO(fluency_weights=[1.0])):
+        again = build_method(method.spec())
+        assert type(again) is type(method) and again.settings() == method.settings()
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,21 @@ MethodName = Literal["anneal", "gcg", "pez", "epo"]
 #: refused by ``build_method`` in one line naming the methods
 MethodChoice = MethodName | SearchMethod | str
 
-__all__ = ["METHODS", "MethodChoice", "MethodName", "MethodStep", "SearchHost", "SearchMethod", "build_method"]
+__all__ = [
+    "EPO",
+    "GCG",
+    "METHODS",
+    "PEZ",
+    "Anneal",
+    "MethodChoice",
+    "MethodName",
+    "MethodStep",
+    "SearchHost",
+    "SearchMethod",
+    "build_method",
+    "method_class",
+    "moved_settings",
+]
 
 
 def build_method(choice: MethodChoice | dict[str, Any]) -> SearchMethod:

@@ -95,8 +95,10 @@ class SearchMethod(nn.Module):
         return {}
 
     def spec(self) -> dict[str, Any]:
-        """How the method is written in a config: ``{class_path: name, init_args: settings}``."""
-        return {"class_path": self.name, "init_args": self.settings()}
+        """The method as a config writes it, ``{class_path, init_args}``: what results, checkpoints
+        and resume checks hold (a method outside the registry is found again by its import path)."""
+        klass = type(self)
+        return {"class_path": f"{klass.__module__}.{klass.__qualname__}", "init_args": self.settings()}
 
     def step_cost(self) -> int:
         """The most encoder passes per job one step spends (without the fluency model's passes)."""
