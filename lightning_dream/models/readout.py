@@ -66,12 +66,20 @@ class ActivationTarget:
             return vectors[..., self.neuron]
         return vectors.mean(-1) if self.reduction == "mean" else vectors.norm(dim=-1)
 
+    def value(self, hidden: Tensor, mask: Tensor) -> Tensor:
+        """The raw target of one job from its layer matrix ``hidden`` (L, H) and ``mask`` (L,): the
+        unmasked positions' vectors, the position's vector, or the neuron."""
+        if self.position is None:
+            return hidden[mask.bool()]
+        vector = hidden[self.position]
+        return vector if self.neuron is None else vector[self.neuron]
+
     def scalar(self, hidden: Tensor, mask: Tensor) -> Tensor:
         """The target reduced to one number (what dreaming maximises) from one job's layer matrix
         ``hidden`` (L, H) and ``mask`` (L,); a whole-layer target reduces every unit of every
         unmasked position."""
         if self.position is None:
-            states = hidden[mask.bool()]
+            states = self.value(hidden, mask)
             return states.mean() if self.reduction == "mean" else states.norm()
         return self.reduce(hidden[self.position])
 

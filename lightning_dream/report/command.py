@@ -15,9 +15,17 @@ from lightning_dream.results import write_text_atomic
 
 
 def describe(result: dict[str, Any]) -> str:
+    """The settings a run's header shows: model, steps, layer and target, and the search method with its own."""
     config = result.get("config", {})
-    keep = ("model", "num_iterations", "layer_id", "layers", "target", "lr", "start_temp", "end_temp", "anneal")
-    return ", ".join(f"{k} {config[k]}" for k in keep if k in config)
+    keep = ("model", "num_iterations", "layer_id", "layers", "target")
+    shown = [f"{k} {config[k]}" for k in keep if k in config]
+    method = config.get("method")
+    if isinstance(method, dict):  # {class_path, init_args}: the method's own settings
+        settings = " ".join(f"{k} {v}" for k, v in (method.get("init_args") or {}).items())
+        shown.append(f"method {str(method.get('class_path', '?')).rsplit('.', 1)[-1]} ({settings})")
+    elif method is not None:
+        shown.append(f"method {method}")
+    return ", ".join(shown)
 
 
 def run_html(run: Run, anchor: str) -> str:

@@ -138,7 +138,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         return settings
 
     # -- what subclasses provide -------------------------------------------------------------
-    def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:
+    def sentence_targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:
         """The (target, extra result info) pairs to optimise for one tokenised sentence."""
         raise NotImplementedError
 
@@ -150,7 +150,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
         for sentence in self.sentences:
             ids = tokenize_sentence(self.tokenizer, sentence, self.config.max_position_embeddings)
             start, end = change_span(ids, *self.span)
-            for target, info in self.targets(ids):
+            for target, info in self.sentence_targets(ids):
                 target.validate(self.config.num_hidden_layers, self.config.hidden_size, len(ids))
                 jobs.append(Job(len(jobs), sentence, ids, start, end, target, dict(info)))
         return jobs

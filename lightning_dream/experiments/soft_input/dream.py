@@ -86,7 +86,7 @@ class Dream(SoftInputExperiment):
                 raise ConfigError(f"targets line {number}: {err}") from None
         return jobs
 
-    def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict]]:
+    def sentence_targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict]]:
         return [
             (ActivationTarget(self.hparams.layer_id, self.word_id, n, self.hparams.reduction), {})
             for n in self.neuron_ids

@@ -113,7 +113,7 @@ class Reconstruct(SoftInputExperiment):
         """Extra job info per (sentence, layer); variants return one entry per target change."""
         return [{}]
 
-    def targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:
+    def sentence_targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:
         return [
             (ActivationTarget(layer, self.position, self.neuron), info)
             for layer in self.layers
