@@ -134,3 +134,22 @@ def check_arguments(function: Callable | type, values: Mapping[str, Any]) -> Non
             if kind._type is int and isinstance(value, float) and not value.is_integer():
                 raise ConfigError(f"{name}={value!r} is not an integer") from None
             raise ConfigError(f"{name}={value!r} {allowed(kind)}") from None
+
+
+def builtin(value: Any) -> Any:
+    """``value`` with every restricted number (a ``PositiveInt`` is an ``int`` subclass) as the plain
+    ``int``/``float`` it holds, in lists, dicts and jsonargparse namespaces (changed in place), so
+    what a run keeps (hyper-parameters, optimiser states, checkpoints read with ``weights_only``)
+    holds builtins only."""
+    if isinstance(value, bool) or type(value) in (int, float):
+        return value
+    if isinstance(value, (int, float)):
+        return int(value) if isinstance(value, int) else float(value)
+    if isinstance(value, list):
+        return [builtin(item) for item in value]
+    if isinstance(value, dict):
+        return {key: builtin(item) for key, item in value.items()}
+    if hasattr(value, "items") and hasattr(value, "__setitem__"):  # a Namespace: its leaves, in place
+        for key, item in list(value.items()):
+            value[key] = builtin(item)
+    return value

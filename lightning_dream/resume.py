@@ -21,6 +21,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 
+from lightning_dream.checks import builtin
 from lightning_dream.errors import ConfigError
 from lightning_dream.strategies import check_checkpoint_processes
 
@@ -116,12 +117,7 @@ def plain(value: Any) -> Any:
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
-    if type(value) in (bool, int, float, str):
-        return value
-    for kind in (bool, int, float, str):
-        if isinstance(value, kind):
-            return kind(value)
-    return value
+    return builtin(value)
 
 
 def _same(key: str, saved: Any, given: Any, saved_digests: dict[str, str]) -> bool:

@@ -17,6 +17,7 @@ import inspect
 import pytorch_lightning as pl
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
+from lightning_dream.checks import builtin
 from lightning_dream.errors import ConfigError, check_finite_settings
 from lightning_dream.parsing import OneLineErrors
 from lightning_dream.quiet import quiet_lightning
@@ -121,10 +122,12 @@ class DreamCLI(LightningCLI):
             settings.seed_everything = init_args.seed
 
     def before_instantiate_classes(self) -> None:
-        """Every float of the parsed config is finite (NaN/inf refused) before anything is built, and an
+        """Every float of the parsed config is finite (NaN/inf refused) before anything is built, every
+        number a builtin (``checks.builtin``: what the run keeps loads with ``weights_only``), and an
         experiment of independent jobs gets job sharding on several devices (``strategies.job_strategy``)."""
         settings = self.config[self.subcommand] if self.subcommand else self.config
         check_finite_settings(settings.as_dict())
+        builtin(settings)
         experiment = self._experiment_class(settings)
         if getattr(experiment, "independent_jobs", False):
             trainer = settings.trainer

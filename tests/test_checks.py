@@ -76,3 +76,16 @@ def test_a_class_checks_the_arguments_of_every_init_in_its_bases():
         check_arguments(Child, dict(decimals=4, batch_size=0))
     with pytest.raises(ConfigError, match="decimals=0 is out of range: allowed 1..8"):
         check_arguments(Child, dict(decimals=0, batch_size=8))
+
+
+def test_restricted_numbers_become_builtins_everywhere_a_run_keeps_them():
+    from jsonargparse import Namespace
+
+    from lightning_dream.checks import builtin
+
+    parsed = Namespace(steps=PositiveInt(3), method=Namespace(init_args=Namespace(lr=PositiveFloat(0.5))))
+    parsed.weights = [PositiveFloat(1.0)]
+    builtin(parsed)
+    assert type(parsed.steps) is int and type(parsed.method.init_args.lr) is float and type(parsed.weights[0]) is float
+    assert builtin({"a": [PositiveInt(2)], "b": True}) == {"a": [2], "b": True}
+    assert type(builtin({"a": [PositiveInt(2)]})["a"][0]) is int
