@@ -24,7 +24,7 @@ from lightning_dream.checks import OpenUnitInterval, PositiveInt, check_argument
 from lightning_dream.data.steps import step_loader
 from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.soft_input.jobs import Job, JobResult, JobTracker, batch_jobs, change_span
-from lightning_dream.experiments.soft_input.methods import MethodChoice, build_method, moved_settings
+from lightning_dream.experiments.soft_input.methods import MethodChoice, build_method, moved_settings, stored_spec
 from lightning_dream.experiments.soft_input.methods.base import Evaluation
 from lightning_dream.models.fluency import Fluency, FluencyScore
 from lightning_dream.models.loading import load_config_and_tokenizer, load_encoder
@@ -131,11 +131,7 @@ class SoftInputExperiment(pl.LightningModule, ResultSource):
     @classmethod
     def comparable_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
         """Parsed settings as the run stores them (``method`` in its full spelling), for resume checks."""
-        if "method" in settings:
-            method = settings["method"]
-            method = method.as_dict() if hasattr(method, "as_dict") else method
-            settings = {**settings, "method": build_method(method).spec()}
-        return settings
+        return {**settings, "method": stored_spec(settings["method"])} if "method" in settings else settings
 
     # -- what subclasses provide -------------------------------------------------------------
     def sentence_targets(self, ids: list[int]) -> list[tuple[ActivationTarget, dict[str, Any]]]:

@@ -32,7 +32,13 @@ from lightning_dream.errors import ConfigError
 from lightning_dream.experiments.soft_input.base import reopen_epoch
 from lightning_dream.experiments.soft_input.dream import Dream, job_from_line
 from lightning_dream.experiments.soft_input.jobs import Job
-from lightning_dream.experiments.soft_input.methods import METHODS, MethodChoice, SearchMethod, build_method
+from lightning_dream.experiments.soft_input.methods import (
+    METHODS,
+    MethodChoice,
+    SearchMethod,
+    build_method,
+    stored_spec,
+)
 from lightning_dream.experiments.soft_input.targets import TargetLine, read_targets
 from lightning_dream.models.loading import load_config_and_tokenizer, load_encoder
 from lightning_dream.models.position_readout import substituted_at_position
@@ -335,8 +341,7 @@ class CompareMethods(pl.LightningModule, ResultSource):
         """Parsed settings as the run stores them (each method in its full spelling), for resume checks."""
         if settings.get("methods") is None:
             return settings
-        methods = [m.as_dict() if hasattr(m, "as_dict") else m for m in settings["methods"]]
-        return {**settings, "methods": [build_method(m).spec() for m in methods]}
+        return {**settings, "methods": [stored_spec(m) for m in settings["methods"]]}
 
     def configure_callbacks(self) -> list[Callback]:
         from lightning_dream.callbacks import FigureLogger, ResultWriter, default_callbacks

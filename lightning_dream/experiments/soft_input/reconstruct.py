@@ -169,7 +169,7 @@ class Reconstruct(SoftInputExperiment):
         """Mean distance of the snapped tokens to the target and the fraction of the original's
         changeable tokens they recover, now (the result keeps the best)."""
         recovered = ((ids == self.original_ids) & self.change_mask).sum(1) / self.change_mask.sum(1)
-        return {"distance": 0.0 - snapped.mean(), "token_recovery": recovered.float().mean()}  # 0.0 - : no "-0.000"
+        return {"distance": self.reported(snapped).mean(), "token_recovery": recovered.float().mean()}
 
     # -- results -----------------------------------------------------------------------------
     def summary_table(self, payload: dict[str, Any]) -> Summary:

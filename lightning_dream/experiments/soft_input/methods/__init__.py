@@ -45,6 +45,7 @@ __all__ = [
     "build_method",
     "method_class",
     "moved_settings",
+    "stored_spec",
 ]
 
 
@@ -61,6 +62,12 @@ def build_method(choice: MethodChoice | dict[str, Any]) -> SearchMethod:
         except TypeError as err:
             raise ConfigError(f"method {klass.name}: {err}") from None
     return method_class(choice)()
+
+
+def stored_spec(choice: Any) -> dict[str, Any]:
+    """A method as a run stores it (``SearchMethod.spec``), from any spelling a config parses to
+    (a name, a namespace or dict ``{class_path, init_args}``, a method): what resume compares."""
+    return build_method(choice.as_dict() if hasattr(choice, "as_dict") else choice).spec()
 
 
 def method_class(path: str) -> type[SearchMethod]:
